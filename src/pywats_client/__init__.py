@@ -1,0 +1,1 @@
+"""pyWATS station service (arrives with the station-service issue)."""

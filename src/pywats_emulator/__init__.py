@@ -1,0 +1,1 @@
+"""A local WATS-compatible server for development and tests."""
