@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 from uuid import UUID, uuid4
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ._base import Str30, Str50, Str100, Str500, Str5000, WatsDateTime, WatsModel
 from .enums import ReportResult, ReportType
@@ -156,11 +156,12 @@ class UUTReport(ReportBase):
     uut: UUTInfo = Field(default_factory=UUTInfo)
     sub_units: list[SubUnit] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _root_is_sequence(self) -> UUTReport:
-        if not isinstance(self.root, SequenceCallStep) or self.root.seq_call is None:
+    @field_validator("root")
+    @classmethod
+    def _root_is_sequence(cls, root: StepBase) -> StepBase:
+        if not isinstance(root, SequenceCallStep) or root.seq_call is None:
             raise ValueError("the root step must be a sequence call with seqCall")
-        return self
+        return root
 
     def iter_steps(self) -> list[StepBase]:
         """Every step of the report, depth first, root included."""
