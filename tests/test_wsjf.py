@@ -256,3 +256,19 @@ def test_loop_accepts_the_short_names_pywats_wrote() -> None:
     loop = parse_report(with_steps(step)).root.steps[0].loop
     assert (loop.idx, loop.num) == (2, 5)
     assert json.loads(wsjf.dumps(parse_report(with_steps(step))))["root"]["steps"][0]["loop"] == {"idx": 2, "num": 5}
+
+
+def test_byte_order_mark_and_bytes_are_accepted() -> None:
+    text = json.dumps(minimal())
+    assert wsjf.loads("\ufeff" + text) == wsjf.loads(text) == wsjf.loads(("\ufeff" + text).encode("utf-8"))
+
+
+def test_undecodable_bytes_are_a_format_error() -> None:
+    with pytest.raises(ReportFormatError, match="not valid JSON"):
+        wsjf.loads(b'{"sn": "\xff\xfe"}')
+
+
+def test_truncate_mode_leaves_the_callers_dict_alone() -> None:
+    data = minimal(sn="s" * 150)
+    assert len(parse_report(data, lengths="truncate").sn) == 100
+    assert len(data["sn"]) == 150

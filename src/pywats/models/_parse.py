@@ -7,6 +7,7 @@ strict path costs nothing extra; truncation re-validates only when something was
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any, Literal
 
@@ -30,13 +31,13 @@ def parse_report(data: str | bytes | dict[str, Any], *, lengths: LengthMode = "s
     """
     if lengths not in ("strict", "truncate"):
         raise ValueError(f"lengths must be 'strict' or 'truncate', not {lengths!r}")
+    # json.loads then validate_python beats validate_json here: the step discriminator then reads plain
+    # dicts instead of having each JSON subtree converted for it, and json errors carry line and column.
+    raw = _load_json(data) if isinstance(data, (str, bytes, bytearray)) else data
     try:
-        if isinstance(data, (str, bytes, bytearray)):
-            return _REPORT.validate_json(data)
-        return _REPORT.validate_python(data)
+        return _REPORT.validate_python(raw)
     except ValidationError as error:
         if lengths == "truncate" and _only_lengths(error):
-            raw = _load_json(data) if isinstance(data, (str, bytes, bytearray)) else data
             return _truncated(raw, error)
         raise _format_error(error) from None
 
@@ -46,6 +47,7 @@ def _only_lengths(error: ValidationError) -> bool:
 
 
 def _truncated(raw: dict[str, Any], error: ValidationError) -> UUTReport | UURReport:
+    raw = copy.deepcopy(raw)  # the caller's dict stays as it was given
     # Up to a few rounds: a field hidden behind an earlier error only shows once that one is fixed.
     for _ in range(5):
         for item in error.errors():
@@ -69,8 +71,12 @@ def _truncate_at(raw: Any, loc: tuple[Any, ...], max_length: int) -> None:
 
 
 def _load_json(text: str | bytes | bytearray) -> Any:
+    if isinstance(text, str) and text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark, as Windows editors write
     try:
         return json.loads(text)
+    except UnicodeDecodeError as error:
+        raise ReportFormatError(f"not valid JSON text ({error.encoding}): {error.reason} at byte {error.start}") from None
     except json.JSONDecodeError as error:
         raise ReportFormatError(f"not valid JSON: {error.msg}", line=error.lineno, column=error.colno) from None
 
@@ -94,8 +100,6 @@ def _format_error(error: ValidationError) -> ReportFormatError:
         path = error_path(item["loc"])
         problems.append(f"{path}: {message}" if path else message)
     first = items[0]
-    if first["type"] == "json_invalid":
-        return ReportFormatError(f"not valid JSON: {first['ctx'].get('error', first['msg'])}", problems=problems)
     return ReportFormatError(
         first["msg"].removeprefix("Value error, "), path=error_path(first["loc"]) or None, problems=problems
     )

@@ -248,22 +248,26 @@ _BY_TYPE = {
 }
 
 
+_PAYLOAD_KEYS = frozenset(_PAYLOADS)
+
+
 def _payload_keys(data: Any) -> set[str]:
-    keys = {key for key in data if key in _PAYLOADS and data[key] not in (None, [])}
+    keys = {key for key in _PAYLOAD_KEYS.intersection(data) if data[key] not in (None, [])}
     return keys | {"attachment"} if data.get("attachment") is not None else keys
 
 
 def _step_kind(data: Any) -> str:
+    # Runs once per step on every load: kept to a set intersection done in C and a small loop.
     if isinstance(data, StepBase):
         return data.KIND
     if not isinstance(data, dict):
         return "UnknownStep"  # pydantic then reports that a step must be an object
-    kinds = {_PAYLOADS[key] for key in data if key in _PAYLOADS and data[key] not in (None, [])}
-    if kinds == {"NumericStep", "ChartStep"}:
-        kinds = {"ChartStep"}
-    if len(kinds) > 1 or ("ChartStep" in kinds and data.get("attachment") is not None):
-        return "MixedStep"
+    kinds = {_PAYLOADS[key] for key in _PAYLOAD_KEYS.intersection(data) if data[key] not in (None, [])}
     if kinds:
+        if kinds == {"NumericStep", "ChartStep"}:
+            kinds = {"ChartStep"}
+        if len(kinds) > 1 or ("ChartStep" in kinds and data.get("attachment") is not None):
+            return "MixedStep"
         return kinds.pop()
     # No payload: the type decides; kinds that need a payload (chart, popup, call-executable) are
     # not listed in _BY_TYPE, so such a step without its payload is kept as unknown, not refused.
