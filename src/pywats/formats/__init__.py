@@ -6,5 +6,7 @@ kind raises :class:`pywats.ReportFormatError`, which names the line, element or 
 
 from .._exceptions import ReportFormatError
 from . import wsjf
+from . import wstf
+from . import wsxf
 
-__all__ = ["ReportFormatError", "wsjf"]
+__all__ = ["ReportFormatError", "wsjf", "wstf", "wsxf"]
