@@ -27,3 +27,28 @@ def sample_params(folder: str, pattern: str = "*") -> list:
     if not files:
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"no samples in {SAMPLES / folder}"))]
     return [pytest.param(path, id=path.name, marks=pytest.mark.samples) for path in files]
+
+
+# -- emulator fixtures (pywats_emulator.testing) ---------------------------------------------------------
+# Imported inside the fixtures, so test runs without the emulator extra (FastAPI, uvicorn) still collect.
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """One emulator for the whole session (loopback, temporary database).
+
+    Shared: its reports accumulate across tests. Leave its faults alone; use ``fresh_emulator`` for that.
+    """
+    from pywats_emulator.testing import running_emulator
+
+    with running_emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_emulator():
+    """An emulator of this test's own: empty database, no faults. Stopped after the test."""
+    from pywats_emulator.testing import running_emulator
+
+    with running_emulator() as running:
+        yield running
