@@ -1,4 +1,8 @@
-"""The Python examples in README.md and docs/*.md run as written."""
+"""The Python examples in README.md and docs/*.md run as written.
+
+Each block runs on its own. Blocks that use ``api`` get a sync ``pyWATS`` connected to the test emulator;
+a block marked ``# doc-test: skip`` is shown to readers but not run (say why next to the marker).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,13 @@ def examples() -> list:
 
 
 @pytest.mark.parametrize("code", examples())
-def test_example_runs(code: str, tmp_path, monkeypatch) -> None:
+def test_example_runs(code: str, request, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, "<doc example>", "exec"), {"__name__": "__doc_example__"})
+    namespace: dict = {"__name__": "__doc_example__"}
+    if re.search(r"\bapi\b", code):
+        from pywats import pyWATS
+
+        emulator = request.getfixturevalue("emulator")
+        namespace["api"] = api = pyWATS(emulator.url, emulator.token)
+        request.addfinalizer(api.close)
+    exec(compile(code, "<doc example>", "exec"), namespace)
