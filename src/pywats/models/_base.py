@@ -23,6 +23,9 @@ class WatsModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         extra="allow",
+        # An edit after building is checked where it is made (free at construction time), so a report
+        # model is always valid and need not be re-validated before it is sent.
+        validate_assignment=True,
         # JSON has no NaN or infinity; an instrument that overflowed still produced a reading worth keeping.
         ser_json_inf_nan="strings",
         use_enum_values=False,
