@@ -17,11 +17,15 @@ import httpx
 from .._ops import Op
 from ._domain import Async, Domain, Flow, M, Runner, Sync, Work, endpoint
 from ._models import ApiModel, WatsFilter
+from .analytics import AnalyticsService
 from .odata import F, Expr, Field
 from .process import Process, ProcessService
 from .asset import Asset, AssetService, AssetState, AssetType
 from .product import Product, ProductRevision, ProductService
 from .report import InsertReportResult, MiscInfoHeader, ReportHeader, ReportService
+from .production import ProductionService, SerialNumber, SerialNumberType, Unit, UnitChange, UnitPhase
+from .rootcause import RootCauseService, Ticket, TicketPriority, TicketStatus, TicketView
+from .software import FileAttribute, Package, PackageFile, PackageStatus, SoftwareService, VirtualFolder
 
 
 def _version_text(response: httpx.Response) -> str:
@@ -44,12 +48,20 @@ class Domains(Runner[M]):
     process: ProcessService[M]
     product: ProductService[M]
     asset: AssetService[M]
+    production: ProductionService[M]
+    software: SoftwareService[M]
+    rootcause: RootCauseService[M]
+    analytics: AnalyticsService[M]
 
     def _attach_domains(self) -> None:
         self.report = ReportService(self)  # type: ignore[arg-type]
         self.process = ProcessService(self)  # type: ignore[arg-type]
         self.product = ProductService(self)  # type: ignore[arg-type]
         self.asset = AssetService(self)  # type: ignore[arg-type]
+        self.production = ProductionService(self)  # type: ignore[arg-type]
+        self.software = SoftwareService(self)  # type: ignore[arg-type]
+        self.rootcause = RootCauseService(self)  # type: ignore[arg-type]
+        self.analytics = AnalyticsService(self)  # type: ignore[arg-type]
 
     @endpoint
     def get_version(self) -> Op[str]:
@@ -73,18 +85,35 @@ __all__ = [
     "Expr",
     "F",
     "Field",
+    "FileAttribute",
     "Flow",
     "InsertReportResult",
     "MiscInfoHeader",
     "Op",
+    "Package",
+    "PackageFile",
+    "PackageStatus",
     "Process",
     "ProcessService",
     "Product",
     "ProductRevision",
     "ProductService",
+    "ProductionService",
     "ReportHeader",
     "ReportService",
+    "RootCauseService",
+    "SerialNumber",
+    "SerialNumberType",
+    "SoftwareService",
     "Sync",
+    "Ticket",
+    "TicketPriority",
+    "TicketStatus",
+    "TicketView",
+    "Unit",
+    "UnitChange",
+    "UnitPhase",
+    "VirtualFolder",
     "WatsFilter",
     "Work",
     "endpoint",

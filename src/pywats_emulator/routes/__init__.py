@@ -18,7 +18,18 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-ROUTER_MODULES = ("reports", "report_lists", "app_info")
+ROUTER_MODULES = (
+    "reports",
+    "report_lists",
+    "app_info",
+    "analytics",
+    "product",
+    "asset",
+    "production",
+    "serial_numbers",
+    "software",
+    "rootcause",
+)
 
 
 def router_modules() -> list[ModuleType]:
