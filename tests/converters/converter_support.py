@@ -1,0 +1,53 @@
+"""Helpers shared by the converter tests: fixture files, running a converter, sample discovery."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from conftest import SAMPLES
+
+from pywats_client.converters import (
+    ConversionContext,
+    Converter,
+    FolderConverter,
+    SourceFile,
+    SourceFolder,
+    convert_source,
+    load_converter_class,
+)
+from pywats import Station
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+"""``fixtures/<converter name>/``: the project's own small files for each built-in converter."""
+
+CONTEXT = ConversionContext(station=Station("TEST-STATION", "Lab", "Development"))
+
+
+def corpus_roots() -> list[Path]:
+    """The folders the corpus test reads: ``../shared/samples`` and every folder in ``$PYWATS_CORPUS``."""
+    roots = [SAMPLES] if SAMPLES.is_dir() else []
+    for entry in filter(None, os.environ.get("PYWATS_CORPUS", "").split(os.pathsep)):
+        if Path(entry).is_dir():
+            roots.append(Path(entry))
+    return roots
+
+
+def fixture_paths(name: str) -> list[Path]:
+    """The project's own fixture files (or folders, for a folder converter) of converter ``name``."""
+    folder = FIXTURES / name
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def read_source(path: Path) -> SourceFile | SourceFolder:
+    return SourceFolder.read(path) if path.is_dir() else SourceFile.read(path)
+
+
+def convert(name: str, path: Path, **arguments):
+    """Convert ``path`` with the built-in converter ``name``: the finished reports (ids, station filled)."""
+    converter: Converter = load_converter_class(name)(arguments)
+    return convert_source(converter, read_source(path), CONTEXT).reports
+
+
+def is_folder_converter(cls: type[Converter]) -> bool:
+    return issubclass(cls, FolderConverter)
