@@ -103,6 +103,14 @@ class CircuitBreaker:
             return self._state
 
     @property
+    def retry_in(self) -> float:
+        """Seconds until an open breaker lets a probe through; 0 when closed or half-open."""
+        with self._lock:
+            if self._state is CircuitState.OPEN:
+                return max(0.0, self._remaining(self._clock()))
+            return 0.0
+
+    @property
     def failures(self) -> int:
         """Consecutive failures counted while closed."""
         return self._failures

@@ -249,13 +249,15 @@ class ReportService(Domain[M]):
     """Reports: ``api.report``. Every method works the same on ``pyWATS`` and (awaited) on ``AsyncWATS``."""
 
     @endpoint
-    def submit(self, report: ReportInput) -> Op[UUID]:
+    def submit(self, report: ReportInput, *, check: bool = True) -> Op[UUID]:
         """Validate a report locally, fill in the active station, and upload it as WSJF.
 
         Args:
             report: a ``UUTReport`` / ``UURReport`` (e.g. from ``ReportBuilder``), or WSJF as text, bytes or a
                 dict. Empty ``machineName`` / ``location`` / ``purpose`` are taken from the active station
                 (see :mod:`pywats._station`); the object you pass is not changed.
+            check: False sends WSJF text or bytes exactly as given, without validating it again or filling in
+                the station: for text that was validated when it was made (the station service's queue).
 
         Returns:
             The report id, as the server confirmed it (``InsertReportResult.ID``).
@@ -268,6 +270,12 @@ class ReportService(Domain[M]):
         ...                                                  process_code=50).build())
         """
         given: bytes | None = None  # WSJF text as the caller gave it, sent unchanged when nothing is filled in
+        if not check:
+            if not isinstance(report, (str, bytes, bytearray)):
+                raise TypeError("submit(check=False) takes WSJF text or bytes")
+            body = report.encode() if isinstance(report, str) else bytes(report)
+            return Op("POST", "/api/Report/WSJF", body=body, content_type="application/json",
+                      parser=_insert_result_id, idempotent=True)  # fmt: skip
         if isinstance(report, (UUTReport, UURReport)):
             model = report
         elif isinstance(report, (str, bytes, bytearray)):

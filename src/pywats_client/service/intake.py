@@ -1,0 +1,271 @@
+"""Intake: one converter entry's watch folder → conversion → durable queue → done folder.
+
+The order of one source (the rule everything else relies on):
+
+1. the scanner judges it stable and takeable;
+2. it is read completely and closed, and converted on the conversion pool (with its time limit);
+3. its reports are written to the queue, committed and synced (:meth:`ReportQueue.enqueue`), together with a
+   ledger entry for the source;
+4. only then is the post-action applied (move / zip / delete / keep).
+
+A crash between 3 and 4 leaves the file in place: it is taken again, gives the same report ids (deterministic),
+the queue sees unchanged content, and the post-action is done. A source that fails to convert goes to the error
+folder with a ``.error.txt``. Reading or moving a file that a tester still holds, a vanished file, a full disk:
+each leaves the file where it is to be tried again later; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pywats.formats import wsjf
+
+from ..config import ConverterConfig
+from ..converters import ConversionContext, ConversionError, Converter, SourceFile, SourceFolder, convert_source
+from ..converters.sources import sidecar_paths
+from ..postactions import finish, to_error_folder
+from ..queue import AsyncReportQueue, NewReport, QueueError, SourceRecord
+from ..scanner import Entry, FolderScanner
+from .conversions import ConversionPool
+from .events import Alerts, EventBus, Stats
+
+log = logging.getLogger("pywats_client.intake")
+
+
+class _SourceChanged(Exception):
+    """The file changed while it was being read: it is not finished yet."""
+
+
+@dataclass
+class _Converted:
+    sha256: str
+    converter: str
+    reports: list[NewReport]
+    seconds: float
+
+
+@dataclass
+class IntakeSettings:
+    """What intake reads from the configuration on every pass (so a hot reload applies at once)."""
+
+    rescan_interval_s: float = 30.0
+    polling: bool = False
+    polling_interval_s: float = 2.0
+    stability_window_s: float = 0.5
+
+
+@dataclass
+class Intake:
+    """The intake of one converter entry. :meth:`run` is a supervised task of the service."""
+
+    entry: ConverterConfig
+    converter: Converter
+    watch: Path
+    done: Path
+    error: Path
+    queue: AsyncReportQueue
+    pool: Callable[[], ConversionPool]
+    context: Callable[[], ConversionContext]
+    settings: Callable[[], IntakeSettings]
+    gate: Callable[[], str | None]
+    """None when new sources may be taken, else why not (paused, disk low, queue full)."""
+    bus: EventBus
+    stats: Stats
+    alerts: Alerts
+    on_queued: Callable[[], None]
+    on_fatal: Callable[[BaseException], None]
+    trigger: asyncio.Event = field(default_factory=asyncio.Event)
+    scanner: FolderScanner = field(init=False)
+    _backlog: collections.deque[Entry] = field(init=False, default_factory=collections.deque)
+    _in_flight: dict[Path, asyncio.Task[None]] = field(init=False, default_factory=dict)
+    _kept: set[tuple[str, int, int]] = field(init=False, default_factory=set)
+
+    def __post_init__(self) -> None:
+        patterns = self.entry.patterns or list(self.converter.patterns)
+        self.scanner = FolderScanner(
+            self.watch, patterns=patterns, kind=self.converter.kind, recursive=self.entry.recursive,
+            exclude=(self.done, self.error), stability_window=self.settings().stability_window_s,
+            ready_marker=self.entry.ready_marker, folder_ready=getattr(self.converter, "is_ready", None),
+        )  # fmt: skip
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def run(self) -> None:
+        await asyncio.to_thread(self._make_folders)
+        while True:
+            settings = self.settings()
+            self.scanner.stability_window = settings.stability_window_s
+            wait = settings.polling_interval_s if settings.polling else settings.rescan_interval_s
+            blocked = self.gate()
+            if blocked is None:
+                recheck = await self._take_some()
+                if recheck is not None:
+                    wait = min(wait, recheck + 0.005)
+            else:
+                wait = min(wait, 1.0)  # look again soon: pauses and disk space change
+            self.trigger.clear()
+            try:
+                await asyncio.wait_for(self.trigger.wait(), timeout=wait)
+            except asyncio.TimeoutError:
+                pass
+
+    async def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for sources being converted; whatever is not done stays in the watch folder."""
+        tasks = list(self._in_flight.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        for task in tasks:
+            task.cancel()
+
+    def _make_folders(self) -> None:
+        for folder in (self.watch, self.done, self.error):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                log.warning("%s: cannot create %s: %s (looking again at the next scan)", self.name, folder, error)
+
+    async def _take_some(self) -> float | None:
+        limit = self.pool().concurrency * 2
+        recheck: float | None = None
+        if not self._backlog:
+            if not self.watch.is_dir():
+                await asyncio.to_thread(self._make_folders)
+            result = await asyncio.to_thread(self.scanner.scan, list(self._in_flight))
+            self._backlog.extend(entry for entry in result.ready
+                                 if (str(entry.path), entry.size, entry.mtime_ns) not in self._kept)  # fmt: skip
+            recheck = result.recheck_in
+        while self._backlog and len(self._in_flight) < limit:
+            entry = self._backlog.popleft()
+            if entry.path not in self._in_flight:
+                self._in_flight[entry.path] = asyncio.create_task(self._take(entry), name=f"take {entry.path.name}")
+        if self._backlog:
+            recheck = 0.0 if recheck is None else min(recheck, 0.0)
+        return recheck
+
+    async def _take(self, entry: Entry) -> None:
+        try:
+            await self._handle(entry)
+        except QueueError as error:
+            if error.disk_full:
+                self.alerts.raise_("disk_full", f"the queue's disk is full: intake waits ({error})")
+            else:
+                self.on_fatal(error)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - one file's trouble must not end the intake
+            log.exception("%s: unexpected error with %s", self.name, entry.path)
+            self.stats.error(self.name, f"{entry.path.name}: {error}")
+        finally:
+            self._in_flight.pop(entry.path, None)
+            self.scanner.forget(entry.path)
+            if self._backlog or not self._in_flight:
+                self.trigger.set()
+
+    async def _handle(self, entry: Entry) -> None:
+        key = (str(entry.path), entry.size, entry.mtime_ns)
+        ledger = await self.queue.source_taken(*key)
+        if ledger is not None:  # taken before: only the post-action is left to do (or it is kept on purpose)
+            await self._after(entry, ledger.outcome, ledger.detail or "")
+            return
+        correlation = uuid.uuid4().hex[:12]
+        extra = {"correlation_id": correlation}
+        self.stats.files_picked += 1
+        self.bus.publish("picked_up", converter=self.name, source=str(entry.path), correlation_id=correlation)
+        log.info("%s: picked up %s", self.name, entry.path.name, extra=extra)
+        try:
+            converted = await self.pool().run(lambda: self._convert(entry, correlation), timeout=self.entry.timeout_s,
+                                              what=f"{self.name}: {entry.path.name}")  # fmt: skip
+        except _SourceChanged:
+            log.info("%s: %s changed while it was read; waiting for it to settle", self.name, entry.path.name, extra=extra)
+            return
+        except FileNotFoundError:
+            return  # gone before it could be read: nothing to do
+        except OSError as error:
+            log.warning("%s: cannot read %s: %s (trying again later)", self.name, entry.path.name, error, extra=extra)
+            return
+        except ConversionError as error:
+            self.stats.conversions[(self.name, "failed")] += 1
+            self.stats.error(self.name, f"{entry.path.name}: {error}")
+            self.bus.publish("conversion_failed", converter=self.name, source=str(entry.path), reason=str(error),
+                             correlation_id=correlation)  # fmt: skip
+            log.warning("%s: %s failed to convert: %s", self.name, entry.path.name, error, extra=extra)
+            sha = getattr(error, "source_sha256", "")
+            await self.queue.record_source(SourceRecord(*key, sha, self.converter.name, "error", 0, str(error)))
+            await self._after(entry, "error", str(error))
+            return
+        outcomes = await self.queue.enqueue(
+            converted.reports, SourceRecord(*key, converted.sha256, converted.converter, "queued", len(converted.reports))
+        )
+        self.stats.conversions[(self.name, "ok")] += 1
+        self.stats.observe(self.stats.conversion_seconds, converted.seconds)
+        new = sum(outcome != "unchanged" for outcome in outcomes)
+        log.info("%s: %s → %d report(s) queued (%d new) in %.3f s", self.name, entry.path.name, len(outcomes), new,
+                 converted.seconds, extra=extra)  # fmt: skip
+        self.bus.publish("converted", converter=self.name, source=str(entry.path), reports=len(outcomes),
+                         seconds=converted.seconds, correlation_id=correlation)  # fmt: skip
+        if new:
+            self.on_queued()
+        await self._after(entry, "queued", "")
+
+    def _convert(self, entry: Entry, correlation: str) -> _Converted:
+        """Read, convert and serialise one source (on the conversion pool)."""
+        started = time.perf_counter()
+        source = SourceFolder.read(entry.path) if entry.is_dir else SourceFile.read(entry.path)
+        if not entry.is_dir:
+            stat = entry.path.stat()
+            if (stat.st_size, stat.st_mtime_ns) != (entry.size, entry.mtime_ns) or len(source.data) != entry.size:
+                raise _SourceChanged()
+        try:
+            conversion = convert_source(self.converter, source, self.context())
+        except ConversionError as error:
+            error.source_sha256 = source.sha256  # type: ignore[attr-defined]  # for the ledger
+            raise
+        reports = [
+            NewReport(id=str(report.id).lower(), payload=wsjf.dumps(report), source=str(entry.path),
+                      source_sha256=source.sha256, converter=conversion.converter.name, correlation_id=correlation,
+                      serial_number=report.sn, part_number=report.pn)  # fmt: skip
+            for report in conversion.reports
+        ]
+        return _Converted(source.sha256, conversion.converter.name, reports, time.perf_counter() - started)
+
+    def _companions(self, entry: Entry) -> list[Path]:
+        companions = sidecar_paths(entry.path) if entry.is_dir else []
+        if self.entry.ready_marker:
+            companions.append(Path(str(entry.path) + self.entry.ready_marker))
+        return companions
+
+    async def _after(self, entry: Entry, outcome: str, reason: str) -> None:
+        """The post-action for a source already recorded in the ledger (retried on the next scan if it fails)."""
+        companions = self._companions(entry)
+        try:
+            if outcome == "error":
+                await asyncio.to_thread(to_error_folder, entry.path, self.watch, self.error,
+                                        converter=self.converter.name, reason=reason, companions=companions)  # fmt: skip
+            elif self.entry.post_action == "keep":
+                self._kept.add((str(entry.path), entry.size, entry.mtime_ns))
+                if self.entry.ready_marker:  # the marker has done its job; the file itself stays
+                    await asyncio.to_thread(Path(str(entry.path) + self.entry.ready_marker).unlink, missing_ok=True)
+            else:
+                await asyncio.to_thread(finish, entry.path, self.entry.post_action, self.watch, self.done, companions)
+        except FileNotFoundError:
+            pass  # someone else moved it already
+        except OSError as error:
+            log.warning("%s: %s could not be moved out of the watch folder: %s (trying again at the next scan)",
+                        self.name, entry.path.name, error)  # fmt: skip
+            self.stats.error(self.name, f"{entry.path.name}: post-action failed: {error}")
+
+
+__all__ = ["Intake", "IntakeSettings"]
