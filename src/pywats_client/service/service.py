@@ -95,6 +95,7 @@ class AsyncClientService:
         self.server_version: str | None = None
         self.last_ping: float | None = None
         self.fatal_error: BaseException | None = None
+        self.start_error: BaseException | None = None
         self.extensions: list[Any] = []
         """Objects with ``async start(service)`` / ``async stop()``, started after the core (control API, health)."""
         self._stop = asyncio.Event()
@@ -175,7 +176,8 @@ class AsyncClientService:
         try:
             try:
                 await self.start()
-            except BaseException:
+            except BaseException as error:
+                self.start_error = error
                 self._started.set()
                 raise
             self._started.set()

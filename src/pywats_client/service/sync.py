@@ -46,8 +46,11 @@ class ClientService:
         self._thread.start()
         if not self.service.wait_started(timeout):
             raise ServiceError(f"the service did not start within {timeout} s")
-        if self._error is not None:
-            raise self._error if isinstance(self._error, ServiceError) else ServiceError(str(self._error))
+        error = self.service.start_error or self._error
+        if error is not None:
+            self._thread.join(30)
+            self._thread = None
+            raise error if isinstance(error, ServiceError) else ServiceError(str(error))
         return self
 
     def _main(self) -> None:
