@@ -32,6 +32,7 @@ from pydantic import Field
 
 from pywats import ReportBuilder
 from pywats.models import LengthMode
+from pywats.models.status import numeric_status, string_status
 
 from ..base import ConversionContext, ConverterArguments, FileConverter, Report
 from ..errors import ConversionError
@@ -100,14 +101,17 @@ class CustomXMLConverter(FileConverter):
             raise ConversionError(f"the file is not well-formed XML: {error}", line=error.position[0]) from None
         except (ValueError, LookupError) as error:
             raise ConversionError(f"the file cannot be read as XML: {error}") from None
-        if _local(root.tag) != "TestReport":
-            raise ConversionError(f"not a custom XML test report: the root element is <{_local(root.tag)}>")
-        header_element = next((child for child in root if _local(child.tag) == "Header"), None)
+        if root.tag.startswith("{"):
+            for element in root.iter():
+                element.tag = _local(element.tag)
+        if root.tag != "TestReport":
+            raise ConversionError(f"not a custom XML test report: the root element is <{root.tag}>")
+        header_element = next((child for child in root if child.tag == "Header"), None)
         if header_element is None:
             raise ConversionError("the report has no Header", element="TestReport/Header")
         header: dict[str, str] = {}
         for child in header_element:
-            header.setdefault(_local(child.tag), (child.text or "").strip())
+            header.setdefault(child.tag, (child.text or "").strip())
         sn = header.get("SerialNumber", "")
         if not sn:
             raise ConversionError("the header has no serial number", element="TestReport/Header/SerialNumber")
@@ -131,7 +135,8 @@ class CustomXMLConverter(FileConverter):
         for key, value in header.items():
             if key not in _HEADER_FIELDS and value:
                 builder.misc_info(key[:100], value[:100])
-        self._steps(builder, root, "TestReport", 0, context)
+        for step in self._steps(root, "TestReport", 0, context):
+            builder.add_step(step)
         try:
             report = builder.build(lengths=self.arguments.lengths)
             if self.arguments.sequence_version:
@@ -140,38 +145,86 @@ class CustomXMLConverter(FileConverter):
             raise ConversionError(f"the report breaks a WATS rule: {error}") from None
         return [report]
 
-    def _steps(self, container: Any, element: ET.Element, where: str, depth: int,
-               context: ConversionContext) -> None:  # fmt: skip
+    def _steps(self, element: ET.Element, where: str, depth: int, context: ConversionContext) -> list[dict[str, Any]]:
+        """The WSJF step dicts of ``element``'s children, statuses computed here (no second pass needed)."""
         if depth > _MAX_DEPTH:
             raise ConversionError(f"sequences are nested more than {_MAX_DEPTH} deep", element=where)
-        for index, child in enumerate(element, 1):
-            tag = _local(child.tag)
+        steps: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+        for child in element:
+            tag = child.tag
+            seen[tag] = index = seen.get(tag, 0) + 1
             name = (child.get("Name") or "").strip()
-            child_where = f"{where}/{tag}[{index}]" + (f" {name!r}" if name else "")
+            child_path = f"{where}/{tag}[{index}]"  # an XPath to the element, for messages
             if tag == "Sequence":
-                self._steps(container.sequence(name or f"Sequence {index}"), child, child_where, depth + 1, context)
+                name = name or f"Sequence {index}"
+                children = self._steps(child, child_path, depth + 1, context)
+                steps.append({"stepType": "SequenceCall", "name": name, "seqCall": {"path": name, "name": name},
+                              "steps": children, "status": _worst(step["status"] for step in children)})  # fmt: skip
             elif tag == "NumericTest":
-                value = _number(child.get("Measure"), child_where, "Measure")
-                if value is None:
-                    raise ConversionError("the numeric test has no Measure", element=child_where, field="Measure")
-                low = _number(child.get("LowLim"), child_where, "LowLim")
-                high = _number(child.get("HighLim"), child_where, "HighLim")
-                container.numeric(name or tag, value, low=low, high=high, unit=child.get("Unit") or None)
+                steps.append(_numeric_step(child, name or tag, child_path + (f" {name!r}" if name else "")))
             elif tag == "StringTest":
                 value = child.get("Measure")
                 if value is None:
-                    raise ConversionError("the string test has no Measure", element=child_where, field="Measure")
+                    raise ConversionError("the string test has no Measure", element=child_path + (f" {name!r}" if name else ""),
+                                          field="Measure")  # fmt: skip
                 limit = child.get("Limit")
-                container.string(name or tag, value, limit=limit,
-                                 comp_op=self.arguments.string_comparison if limit is not None else "LOG")  # fmt: skip
+                op = self.arguments.string_comparison if limit is not None else "LOG"
+                status = string_status(value, op, limit).value
+                measurement = {"compOp": op, "value": value, "status": status}
+                if limit is not None:
+                    measurement["limit"] = limit
+                steps.append({"stepType": "ET_SVT", "name": name or tag, "status": status, "stringMeas": [measurement]})
             elif tag == "PassFailTest":
                 measure = (child.get("Measure") or "").strip().lower()
                 if measure not in _TRUE and measure not in _FALSE:
-                    raise ConversionError(f"{child.get('Measure')!r} is not True or False", element=child_where,
-                                          field="Measure")  # fmt: skip
-                container.pass_fail(name or tag, measure in _TRUE)
+                    raise ConversionError(f"{child.get('Measure')!r} is not True or False",
+                                          element=child_path + (f" {name!r}" if name else ""), field="Measure")  # fmt: skip
+                status = "P" if measure in _TRUE else "F"
+                steps.append({"stepType": "ET_PFT", "name": name or tag, "status": status,
+                              "booleanMeas": [{"status": status}]})  # fmt: skip
             elif tag != "Header" or depth:
-                context.log.debug("custom-xml: skipped <%s> at %s", tag, child_where)
+                context.log.debug("custom-xml: skipped <%s> at %s", tag, child_path)
+        return steps
+
+
+def _numeric_step(test: ET.Element, name: str, where: str) -> dict[str, Any]:
+    value = _number(test.get("Measure"), where, "Measure")
+    if value is None:
+        raise ConversionError("the numeric test has no Measure", element=where, field="Measure")
+    low = _number(test.get("LowLim"), where, "LowLim")
+    high = _number(test.get("HighLim"), where, "HighLim")
+    # Two limits: inside them (GELE); one: GE or LE, its limit in lowLimit as WATS keeps single limits.
+    if low is not None and high is not None:
+        op = "GELE"
+    elif low is not None:
+        op = "GE"
+    elif high is not None:
+        op, low, high = "LE", high, None
+    else:
+        op = "LOG"
+    status = numeric_status(value, op, low, high).value
+    measurement: dict[str, Any] = {"compOp": op, "value": value, "status": status}
+    if low is not None:
+        measurement["lowLimit"] = low
+    if high is not None:
+        measurement["highLimit"] = high
+    unit = test.get("Unit")
+    if unit:
+        measurement["unit"] = unit
+    return {"stepType": "ET_NLT", "name": name, "status": status, "numericMeas": [measurement]}
+
+
+_SEVERITY = {"T": 3, "E": 2, "F": 1}
+
+
+def _worst(statuses: Any) -> str:
+    """A sequence's status from its steps': terminated, error, failed, else passed (as WATS ranks them)."""
+    worst = "P"
+    for status in statuses:
+        if _SEVERITY.get(status, 0) > _SEVERITY.get(worst, 0):
+            worst = status
+    return worst
 
 
 def _start(text: str | None, context: ConversionContext) -> datetime | None:

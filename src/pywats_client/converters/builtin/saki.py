@@ -43,7 +43,7 @@ _GROUPS = {
     "falsecalls": ("P", "False calls"), "falsecall": ("P", "False calls"),
     "passed": ("P", "Passed"), "good": ("P", "Passed"),
 }  # fmt: skip
-_REFERENCE_FIELDS = (("partNumber", "part number"), ("package", "package"), ("description", ""))
+_LABELS = {"partNumber": "part number"}
 
 
 def _local(tag: Any) -> str:
@@ -187,13 +187,24 @@ class SakiAOIConverter(FileConverter):
                     continue
                 sequence = container.sequence(title, status=verdict)
                 for ref in references:
-                    designator = (ref.get("designator") or "").strip() or "(no designator)"
-                    details = [f"{label}: {ref.get(key).strip()}" if label else ref.get(key).strip()
-                               for key, label in _REFERENCE_FIELDS if (ref.get(key) or "").strip()]  # fmt: skip
-                    details += [f"{key}: {value.strip()}" for key, value in ref.attrib.items()
-                                if key not in ("designator", "partNumber", "package", "description") and value.strip()]  # fmt: skip
-                    fields = {"reportText": "; ".join(details)} if details else {}
-                    sequence.pass_fail(designator, verdict == "P", **fields)
+                    # One pass/fail step per component, given as a WSJF dict with its status (the cheap path)
+                    details = []
+                    designator = "(no designator)"
+                    for key, value in ref.attrib.items():
+                        value = value.strip()
+                        if not value:
+                            continue
+                        if key == "designator":
+                            designator = value
+                        elif key == "description":
+                            details.append(value)
+                        else:
+                            details.append(f"{_LABELS.get(key, key)}: {value}")
+                    step = {"stepType": "ET_PFT", "name": designator, "status": verdict,
+                            "booleanMeas": [{"status": verdict}]}  # fmt: skip
+                    if details:
+                        step["reportText"] = "; ".join(details)
+                    sequence.add_step(step)
 
     def _build(self, builder: Any, version: str) -> Report:
         try:

@@ -43,6 +43,7 @@ _GRADES = {
     "TERMINATED": "T", "SKIP": "S", "SKIPPED": "S",
 }  # fmt: skip
 _RESULTS = {"P": "P", "F": "F", "E": "E", "T": "T"}
+_STATUSES = frozenset(_GRADES.values())
 _NUMERIC_TAGS = frozenset({"ValueDouble", "ValueInteger"})
 _SCALAR_TAGS = frozenset({"ValueDouble", "ValueInteger", "ValueString", "ValueBoolean", "ValueTimestamp"})
 _MISSING = frozenset({"", "null", "nan", "none", "n/a"})
@@ -135,8 +136,11 @@ class SigmaQuestConverter(FileConverter):
             raise ConversionError(f"the file is not well-formed XML: {error}", line=error.position[0]) from None
         except (ValueError, LookupError) as error:  # e.g. an encoding expat does not know
             raise ConversionError(f"the file cannot be read as XML: {error}") from None
-        if _local(root.tag) != "UnitReport":
-            raise ConversionError(f"not a SigmaQuest UnitReport: the root element is <{_local(root.tag)}>")
+        if root.tag.startswith("{"):  # urn:unitreport-schema: compare local names from here on
+            for element in root.iter():
+                element.tag = _local(element.tag)
+        if root.tag != "UnitReport":
+            raise ConversionError(f"not a SigmaQuest UnitReport: the root element is <{root.tag}>")
         return [self._report(root, context)]
 
     # -- header ----------------------------------------------------------------------------------------
@@ -145,7 +149,7 @@ class SigmaQuestConverter(FileConverter):
         args = self.arguments
         children: dict[str, list[ET.Element]] = {}
         for child in root:
-            children.setdefault(_local(child.tag), []).append(child)
+            children.setdefault(child.tag, []).append(child)
         products = _products(root)
         if not products:
             raise ConversionError("no Product element: the unit's serial number is missing",
@@ -202,9 +206,9 @@ class SigmaQuestConverter(FileConverter):
         try:
             report = builder.build(lengths=args.lengths)
             if top is not None:
-                if grade in _GRADES.values():
+                if grade in _STATUSES:
                     report.root.status = grade
-                notes = self._notes(top)
+                notes = _notes(_Parts(top))
                 if notes:
                     report.root.report_text = "\n".join(notes)[:100_000]
         except ValueError as error:
@@ -226,52 +230,56 @@ class SigmaQuestConverter(FileConverter):
         add("Software version", root.get("software-version"))
         add("Report version", root.get("version"))
         add("Mode", root.get("mode"))
-        for prop in children.get("Property", []) + [c for c in product if _local(c.tag) == "Property"]:
+        for prop in children.get("Property", []) + [c for c in product if c.tag == "Property"]:
             for value in _scalar_values(prop):
-                add(value.get("name") or _local(value.tag), value.text)
+                add(value.get("name") or value.tag, value.text)
 
     # -- steps -----------------------------------------------------------------------------------------
 
     def _fill(self, container: Any, run: ET.Element, depth: int, context: ConversionContext) -> None:
-        """Add the contents of ``run`` (its results, then its test runs) to ``container``."""
-        if depth > _MAX_DEPTH:
-            raise ConversionError(f"test runs are nested more than {_MAX_DEPTH} deep", element="TestRun")
-        values = self._values(run)
+        """Add the contents of the top-level ``run`` (its results, then its test runs) to ``container``."""
+        parts = _Parts(run)
+        values = self._values(parts.results)
         if values:
             self._add_values(container, "Results", values, {})
-        for child in run:
-            if _local(child.tag) == "TestRun":
-                self._run(container, child, depth + 1, context)
+        for child in parts.runs:
+            self._run(container, child, depth + 1, context)
 
     def _run(self, container: Any, run: ET.Element, depth: int, context: ConversionContext) -> None:
         if depth > _MAX_DEPTH:
             raise ConversionError(f"test runs are nested more than {_MAX_DEPTH} deep", element="TestRun")
+        parts = _Parts(run)
         name = (run.get("name") or "").strip() or "TestRun"
         grade = _grade(run)
-        fields: dict[str, Any] = {"status": grade if grade in _GRADES.values() else ("S" if grade else None)}
+        fields: dict[str, Any] = {"status": grade if grade in _STATUSES else ("S" if grade else None)}
         start = _time(run.get("start-time"), context, f"TestRun {name!r}", "start-time")
-        end = _time(run.get("end-time"), context, f"TestRun {name!r}", "end-time")
         if start is not None:
             fields["start"] = start
+            end = _time(run.get("end-time"), context, f"TestRun {name!r}", "end-time")
             if end is not None and end >= start:
                 fields["totTime"] = (end - start).total_seconds()
-        notes = self._notes(run)
-        if grade and grade not in _GRADES.values():
+        notes = _notes(parts) if parts.props or parts.setups else []
+        if grade and grade not in _STATUSES:
             notes.insert(0, f"grade: {grade}")
         if notes:
             fields["reportText"] = "\n".join(notes)[:100_000]
-        errors = [
-            ((message.get("name") or "") + ": " + (message.text or "").strip()).strip(": ")
-            for error in run if _local(error.tag) == "Error" for message in error if _local(message.tag) == "Message"
-        ]  # fmt: skip
-        if errors:
-            fields["errorMessage"] = "; ".join(errors)[:200]
+        if parts.errors:
+            errors = [
+                ((message.get("name") or "") + ": " + (message.text or "").strip()).strip(": ")
+                for error in parts.errors for message in error if message.tag == "Message"
+            ]  # fmt: skip
+            if errors:
+                fields["errorMessage"] = "; ".join(errors)[:200]
 
-        has_runs = any(_local(child.tag) == "TestRun" for child in run)
-        if has_runs:
-            self._fill(container.sequence(name, **fields), run, depth, context)
+        if parts.runs:
+            sequence = container.sequence(name, **fields)
+            values = self._values(parts.results)
+            if values:
+                self._add_values(sequence, "Results", values, {})
+            for child in parts.runs:
+                self._run(sequence, child, depth + 1, context)
             return
-        values = self._values(run)
+        values = self._values(parts.results)
         if values:
             self._add_values(container, name, values, fields)
         elif fields["status"] in ("P", "F"):
@@ -279,13 +287,11 @@ class SigmaQuestConverter(FileConverter):
         else:
             container.action(name, **fields)
 
-    def _values(self, run: ET.Element) -> list[_Value]:
+    def _values(self, results: list[ET.Element]) -> list[_Value]:
         values: list[_Value] = []
-        for result in run:
-            if _local(result.tag) != "Result":
-                continue
+        for result in results:
             for element in _result_values(result):
-                self._read_value(element, _local(element.tag), element.get("name") or "", values, 0)
+                self._read_value(element, element.tag, element.get("name") or "", values, 0)
         return values
 
     def _read_value(self, element: ET.Element, tag: str, name: str, out: list[_Value], depth: int) -> None:
@@ -323,12 +329,12 @@ class SigmaQuestConverter(FileConverter):
             out.append(_Value("string", name, (element.text or "").strip(), limit=limit, status=status))
         elif tag == "ValueRecord":
             for child in element:
-                child_tag = _local(child.tag)
+                child_tag = child.tag
                 self._read_value(child, child_tag, f"{name}.{child.get('name') or child_tag}".strip("."), out,
                                  depth + 1)  # fmt: skip
         elif tag == "ValueArray":
             for index, child in enumerate(element):
-                self._read_value(child, _local(child.tag), f"{name}[{index}]", out, depth + 1)
+                self._read_value(child, child.tag, f"{name}[{index}]", out, depth + 1)
         # ValueAttachment and unknown elements carry no measurement (attachments go to the report text)
 
     def _add_values(self, container: Any, name: str, values: list[_Value], fields: dict[str, Any]) -> None:
@@ -362,22 +368,40 @@ class SigmaQuestConverter(FileConverter):
             else:
                 sequence.pass_fail(v.name, v.value)
 
-    def _notes(self, run: ET.Element) -> list[str]:
-        """Report-text lines of a test run: its attachments (by reference), properties and set-up values."""
-        notes: list[str] = []
+
+
+class _Parts:
+    """The children of a TestRun, sorted by kind in one pass."""
+
+    __slots__ = ("runs", "results", "props", "setups", "errors")
+
+    def __init__(self, run: ET.Element) -> None:
+        self.runs: list[ET.Element] = []
+        self.results: list[ET.Element] = []
+        self.props: list[ET.Element] = []
+        self.setups: list[ET.Element] = []
+        self.errors: list[ET.Element] = []
+        lists = {"TestRun": self.runs, "Result": self.results, "Property": self.props, "SetUp": self.setups,
+                 "Error": self.errors}  # fmt: skip
         for child in run:
-            tag = _local(child.tag)
-            if tag not in ("Property", "SetUp"):
-                continue
-            for value in _result_values(child) if tag == "SetUp" else _all_values(child):
-                value_tag = _local(value.tag)
-                label = value.get("name") or value_tag
-                if value_tag == "ValueAttachment":
-                    notes.append(f"{label}: {value.get('fqn') or ''}".rstrip())
-                elif value_tag in _SCALAR_TAGS:
-                    prefix = "setup " if tag == "SetUp" else ""
-                    notes.append(f"{prefix}{label}: {(value.text or '').strip()}{' ' + value.get('uom') if value.get('uom') else ''}")
-        return notes
+            found = lists.get(child.tag)
+            if found is not None:
+                found.append(child)
+
+
+def _notes(parts: _Parts) -> list[str]:
+    """Report-text lines of a test run: its attachments (by reference), properties and set-up values."""
+    notes: list[str] = []
+    for prefix, elements in (("", [v for p in parts.props for v in _all_values(p)]),
+                             ("setup ", [v for s in parts.setups for v in _result_values(s)])):  # fmt: skip
+        for value in elements:
+            label = value.get("name") or value.tag
+            if value.tag == "ValueAttachment":
+                notes.append(f"{label}: {value.get('fqn') or ''}".rstrip())
+            elif value.tag in _SCALAR_TAGS:
+                unit = value.get("uom")
+                notes.append(f"{prefix}{label}: {(value.text or '').strip()}{' ' + unit if unit else ''}")
+    return notes
 
 
 def _grade(run: ET.Element) -> str | None:
@@ -399,7 +423,7 @@ def _products(root: ET.Element) -> list[tuple[ET.Element, list[str]]]:
     stack: list[tuple[ET.Element, list[str], int]] = [(child, [], 0) for child in reversed(list(root))]
     while stack:
         element, categories, depth = stack.pop()
-        tag = _local(element.tag)
+        tag = element.tag
         if tag not in ("Category", "Product") or depth > _MAX_DEPTH:
             continue
         if tag == "Category":
@@ -414,19 +438,19 @@ def _result_values(container: ET.Element) -> list[ET.Element]:
     """The Value* elements of a Result or SetUp: given directly or wrapped in a Property."""
     found: list[ET.Element] = []
     for child in container:
-        if _local(child.tag) == "Property":
-            found.extend(value for value in child if _local(value.tag).startswith("Value"))
-        elif _local(child.tag).startswith("Value"):
+        if child.tag == "Property":
+            found.extend(value for value in child if value.tag.startswith("Value"))
+        elif child.tag.startswith("Value"):
             found.append(child)
     return found
 
 
 def _all_values(prop: ET.Element) -> list[ET.Element]:
-    return [value for value in prop if _local(value.tag).startswith("Value")]
+    return [value for value in prop if value.tag.startswith("Value")]
 
 
 def _scalar_values(prop: ET.Element) -> list[ET.Element]:
-    return [value for value in prop if _local(value.tag) in _SCALAR_TAGS]
+    return [value for value in prop if value.tag in _SCALAR_TAGS]
 
 
 CONVERTERS = (SigmaQuestConverter,)

@@ -242,13 +242,12 @@ class StepWizeConverter(FileConverter):
         text = "\n".join(filter(None, notes))
         if text:
             fields["reportText"] = text[:100_000]
-        cause = "; ".join(filter(None, ((row.get("cause") or "").strip(), (row.get("causeText") or "").strip())))
-        if cause:
-            fields["errorMessage"] = cause[:200]
         return fields
 
     def _row(self, sequence: Any, row: dict[str, str | None], step_name: str, where: str) -> None:
         name = (row.get("subItemName") or "").strip() or (row.get("genus") or "").strip() or step_name
+        cause = "; ".join(filter(None, ((row.get("cause") or "").strip(), (row.get("causeText") or "").strip())))
+        extra = {"errorMessage": cause[:200]} if cause else {}
         outcome = (row.get("measurementOutcome") or "").strip().upper()
         record_only = "RECORD ONLY" in outcome or "RECORDONLY" in outcome.replace(" ", "")
         if outcome.startswith("PASS"):
@@ -266,18 +265,18 @@ class StepWizeConverter(FileConverter):
             # the step's own verdict, written as a text row: a pass/fail test of that verdict
             verdict = _STEP_STATUSES.get((row.get("stringValue") or "").strip().upper())
             if verdict in ("P", "F"):
-                sequence.pass_fail(name, verdict == "P")
+                sequence.pass_fail(name, verdict == "P", **extra)
                 return
             if verdict is not None:
-                sequence.action(name, status=verdict)
+                sequence.action(name, status=verdict, **extra)
                 return
         if data_type == "0":
-            self._numeric(sequence, row, name, status, record_only, where)
+            self._numeric(sequence, row, name, status, record_only, where, extra)
         elif data_type == "1":
             actual = (row.get("boolValue") or "").strip().upper() in _TRUE
             expected = (row.get("Expected_Boolean") or "").strip().upper() in _TRUE
             passed = status == "P" if status in ("P", "F") else actual == expected
-            sequence.pass_fail(name, passed)
+            sequence.pass_fail(name, passed, **extra)
         else:
             # dataType 2 is a string value; anything else is kept as its text value, not judged here
             value = (row.get("stringValue") or "").strip()
@@ -285,12 +284,12 @@ class StepWizeConverter(FileConverter):
             if data_type == "2" and not record_only and expected:
                 case = (row.get("Case_Sensitive") or "").strip().upper() in _TRUE
                 sequence.string(name, value, limit=expected, comp_op="CASESENSIT" if case else "IGNORECASE",
-                                status=status)  # fmt: skip
+                                status=status, **extra)  # fmt: skip
             else:
-                sequence.string(name, value, comp_op="LOG", status=status)
+                sequence.string(name, value, comp_op="LOG", status=status, **extra)
 
     def _numeric(self, sequence: Any, row: dict[str, str | None], name: str, status: str | None, record_only: bool,
-                 where: str) -> None:  # fmt: skip
+                 where: str, extra: dict[str, Any]) -> None:  # fmt: skip
         value = _number(row.get("stepValue"), where, "stepValue")
         unit = (row.get("units") or "").strip() or None
         rule = None if record_only else _limit_rule(row.get("limitMode") or "")
@@ -298,9 +297,9 @@ class StepWizeConverter(FileConverter):
             if rule is None and not record_only:
                 mode = (row.get("limitMode") or "").strip()
                 sequence.numeric(name, value, comp_op="LOG", unit=unit, status=status or "P",
-                                 reportText=f"limit mode not understood: {mode}"[:100_000])  # fmt: skip
+                                 reportText=f"limit mode not understood: {mode}"[:100_000], **extra)  # fmt: skip
                 return
-            sequence.numeric(name, value, comp_op="LOG", unit=unit, status=status)
+            sequence.numeric(name, value, comp_op="LOG", unit=unit, status=status, **extra)
             return
         op, low_name, high_name = rule
         limits = {"LL": _number(row.get("lowerLimit"), where, "lowerLimit"),
@@ -308,12 +307,12 @@ class StepWizeConverter(FileConverter):
         low = limits[low_name] if low_name else None
         high = limits[high_name] if high_name else None
         if low is None or (high_name and high is None):
-            sequence.numeric(name, value, comp_op="LOG", unit=unit, status=status or "P")
+            sequence.numeric(name, value, comp_op="LOG", unit=unit, status=status or "P", **extra)
             return
         if value is None and status is None:
             status = "F"
         sequence.numeric(name, value, comp_op=op, low=low, high=high if high_name else None, unit=unit,
-                         status=status)  # fmt: skip
+                         status=status, **extra)  # fmt: skip
 
 
 def _time(text: str | None, context: ConversionContext, element: str, field: str) -> datetime | None:
