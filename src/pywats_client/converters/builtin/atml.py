@@ -210,6 +210,12 @@ def build_report(builder: Any, lengths: LengthMode, where: str) -> Report:
         raise ConversionError(f"the report cannot be built: {error}", element=where) from None
 
 
+def sequence_stem(path: str | None) -> str:
+    """The name of a sequence file without folder and extension (``C:\\T\\Radio.seq#Main`` gives ``Radio``)."""
+    name = (path or "").partition("#")[0].replace("\\", "/").rpartition("/")[2].strip()
+    return name[:-4] if name.lower().endswith(".seq") else name
+
+
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
@@ -327,10 +333,13 @@ class _Report:
                 part_number = (number.get("number") or "").strip()
                 break
         model = _text(_child(uut, "Definition", "Identification", "ModelName"))
-        part_number = part_number or arguments.part_number
         result_set = _child(results, "ResultSet")
         if result_set is None:
             raise ConversionError("the test results have no ResultSet", element=f"{where}/ResultSet")
+        part_number = part_number or arguments.part_number or sequence_stem(result_set.get("name"))
+        if not part_number:
+            raise ConversionError("the UUT has no part number and no part_number argument is given",
+                                  element=f"{where}/UUT/Definition/Identification/IdentificationNumbers")  # fmt: skip
         start = self._time(result_set.get("startDateTime"), f"{where}/ResultSet@startDateTime")
         if start is None:
             raise ConversionError("the ResultSet has no start time", element=f"{where}/ResultSet@startDateTime")
@@ -372,7 +381,12 @@ class _Report:
             builder.misc_info("Sequence", text=sequence.replace("\\", "/").rpartition("/")[2])
         self._additional_data(builder, uut)
         self._steps(builder, root_element, f"{where}/ResultSet", 1)
-        return build_report(builder, arguments.lengths, where)
+        report = build_report(builder, arguments.lengths, where)
+        root_outcome = _child(root_element, "Outcome") if root_element is not result_set else outcome
+        root_status = status_of(root_outcome.get("value"), root_outcome.get("qualifier")) if root_outcome is not None else None
+        if root_status:
+            report.root.status = root_status  # the file's verdict of the MainSequence, not one computed
+        return report
 
     def _root(self, result_set: ET.Element) -> tuple[ET.Element, str | None]:
         """The element whose steps are the root's, and the root step's name.
@@ -723,7 +737,8 @@ def add_measurements(parent: Any, name: str, measurements: list[Any], fields: di
 class AtmlArguments(ConverterArguments):
     process_code: int = Field(10, description="WATS process (operation type) code of the reports")
     part_number: str = Field(
-        "", description="part number for UUTs whose file has none (IdentificationNumber type 'Part')"
+        "", description="part number for UUTs whose file has none (no IdentificationNumber of type 'Part'); "
+        "empty: the sequence file's name without .seq"
     )
     revision: str = Field("", description="revision of every report (TestStand's ATML files carry none)")
     serial_number: str = Field(

@@ -35,6 +35,7 @@ from .atml import (
     parse_number,
     parse_xml,
     result_of,
+    sequence_stem,
     status_of,
     string_op,
     threshold_limits,
@@ -127,7 +128,6 @@ class _Report:
         if not serial:
             raise ConversionError("the UUT has no serial number",
                                   element=f"{where}/Prop[@Name='UUT']/Prop[@Name='SerialNumber']")  # fmt: skip
-        part_number = (_value(uut.get("PartNumber")) or "").strip() or arguments.part_number
         batch_sn = (_value(uut.get("BatchSerialNumber")) or "").strip() or None
         socket = self._int(uut.get("TestSocketIndex"), f"{where}/Prop[@Name='UUT']/Prop[@Name='TestSocketIndex']")
         station = _props(props.get("StationInfo"))
@@ -146,6 +146,13 @@ class _Report:
         result = result_of(status_of(report.get("UUTResult"))) or result_of(status_of(_value(main_props.get("Status"))))
         root_name = (_value(ts.get("StepName")) or "").strip() or "MainSequence Callback"
         error_code, error_message = self._error(main_props, f"{where}/TEResult")
+        call = _props(ts.get("SequenceCall"))
+        sequence = (_value(call.get("Sequence")) or "").strip()
+        sequence_file = (_value(call.get("SequenceFile")) or "").strip()
+        part_number = (_value(uut.get("PartNumber")) or "").strip() or arguments.part_number or sequence_stem(sequence_file)
+        if not part_number:
+            raise ConversionError("the UUT has no part number and no part_number argument is given",
+                                  element=f"{where}/Prop[@Name='UUT']/Prop[@Name='PartNumber']")  # fmt: skip
         builder = ReportBuilder.uut(
             pn=part_number, sn=serial, rev=arguments.revision, process_code=arguments.process_code,
             start=self.start, result=result, root_name=root_name, user=user, batch_sn=batch_sn,
@@ -153,16 +160,17 @@ class _Report:
             machine_name=station_id if station_id and arguments.station_from_file else None,
             error_code=error_code, error_message=error_message,
         )  # fmt: skip
-        call = _props(ts.get("SequenceCall"))
-        sequence = (_value(call.get("Sequence")) or "").strip()
-        sequence_file = (_value(call.get("SequenceFile")) or "").strip()
         if sequence_file or sequence:
             name = sequence_file.replace("\\", "/").rpartition("/")[2]
             builder.misc_info("Sequence", text=f"{name}#{sequence}" if name and sequence else name or sequence)
         self._additional_data(builder, uut.get("AdditionalData"), "")
         self._additional_data(builder, station.get("AdditionalData"), "Station ")
         self._results(builder, call.get("ResultList"), f"{where}/TEResult/TS/SequenceCall/ResultList", 1)
-        return build_report(builder, arguments.lengths, where)
+        report = build_report(builder, arguments.lengths, where)
+        root_status = status_of(_value(main_props.get("Status")))
+        if root_status:
+            report.root.status = root_status  # the file's verdict of the MainSequence, not one computed
+        return report
 
     def _additional_data(self, builder: Any, prop: ET.Element | None, prefix: str) -> None:
         """The scalar leaves of an AdditionalData container, one misc info each."""
@@ -320,7 +328,10 @@ class _Report:
 class TestStandXmlArguments(ConverterArguments):
     __test__ = False  # not a pytest test class, despite its name
     process_code: int = Field(10, description="WATS process (operation type) code of the reports")
-    part_number: str = Field("", description="part number for UUTs whose UUT.PartNumber is empty")
+    part_number: str = Field(
+        "", description="part number for UUTs whose UUT.PartNumber is empty; empty: the sequence file's name "
+        "without .seq"
+    )
     revision: str = Field("", description="revision of every report (the XML report carries none)")
     serial_number: str = Field(
         "", description="serial number for UUTs whose UUT.SerialNumber is empty; empty: such a UUT is refused"
