@@ -84,6 +84,7 @@ def test_arguments() -> None:
         (b"<SerialNumber>CX-1002</SerialNumber>", b"", "serial number", "TestReport/Header/SerialNumber"),
         (b"<PartNumber>AMP-20</PartNumber>", b"<PartNumber/>", "part number", "TestReport/Header/PartNumber"),
         (b"2024-06-01 08:20:10", b"01.06.2024", "date and time", "TestReport/Header/StartDate"),
+        (b"<StartDate>2024-06-01 08:20:10</StartDate>", b"", "no start date", "TestReport/Header/StartDate"),
         (b"<ExecutionTime>9.5</ExecutionTime>", b"<ExecutionTime>fast</ExecutionTime>", "not a number",
          "TestReport/Header/ExecutionTime"),
         (b'Measure="13.1"', b'Measure="13,1"', "not a number", "TestReport/Sequence[1]/NumericTest[1] 'Supply'"),

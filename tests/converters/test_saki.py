@@ -87,6 +87,13 @@ def test_date_format_argument() -> None:
     assert (caught.value.element, caught.value.field) == ("Panel", "startDate")
 
 
+def test_panel_without_start_date_is_refused() -> None:
+    data = (HERE / "panel_fail.xml").read_bytes().replace(b'startDate="03/14/2024" ', b"")
+    with pytest.raises(ConversionError, match="no start date") as caught:
+        _convert_bytes(data)
+    assert (caught.value.element, caught.value.field) == ("Panel", "startDate")
+
+
 @pytest.mark.parametrize("barcode", [b"", b"N/A"])
 def test_panel_without_barcode_is_refused(barcode: bytes) -> None:
     data = (HERE / "panel_fail.xml").read_bytes().replace(b'barcode="PNL-2024-0816"', b'barcode="' + barcode + b'"')

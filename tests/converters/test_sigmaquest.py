@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -142,6 +143,13 @@ def test_bad_content_is_a_conversion_error(old: bytes, new: bytes, message: str,
     with pytest.raises(ConversionError, match=message) as caught:
         _convert_bytes(data.replace(old, new, 1))
     assert caught.value.field == field
+
+
+def test_unit_without_start_time_is_refused() -> None:
+    data = re.sub(rb' start-time="[^"]*"', b"", (HERE / "unit_fail.xml").read_bytes())
+    with pytest.raises(ConversionError, match="no start time") as caught:
+        _convert_bytes(data)
+    assert (caught.value.element, caught.value.field) == ("UnitReport", "start-time")
 
 
 def test_broken_and_foreign_xml() -> None:

@@ -145,6 +145,8 @@ def test_unknown_limit_mode_is_logged_not_fatal() -> None:
         (b"<stepValue>2.5100000000000001E+1</stepValue>", b"<stepValue>25,1</stepValue>", "not a number", "stepValue"),
         (b"<startDateTime>2025-02-01T11:00:00.000</startDateTime>", b"<startDateTime>01/02/2025</startDateTime>",
          "ISO 8601", "startDateTime"),
+        (b"<startDateTime>2025-02-01T11:00:00.000</startDateTime>", b"<startDateTime></startDateTime>",
+         "no start time", "startDateTime"),
     ],
 )
 def test_bad_content_is_a_conversion_error(old: bytes, new: bytes, message: str, field: str) -> None:
@@ -162,6 +164,9 @@ def test_broken_and_foreign_files() -> None:
     assert caught.value.line is not None
     with pytest.raises(ConversionError, match="no ConfigandResultsData"):
         _convert_bytes(b"<ConfigAndResultsDataFile><MD5/></ConfigAndResultsDataFile>")
+    head = data[: data.index(b"<Config_and_Data_Result>")]
+    with pytest.raises(ConversionError, match="no result rows"):
+        _convert_bytes(head + b"</Config_and_Result_Data></ConfigandResultsData></ConfigAndResultsDataFile>")
     with pytest.raises(ConversionError, match="root element is <Panel>"):
         _convert_bytes(b'<Panel barcode="1"/>')
 

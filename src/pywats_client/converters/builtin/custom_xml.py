@@ -227,9 +227,9 @@ def _worst(statuses: Any) -> str:
     return worst
 
 
-def _start(text: str | None, context: ConversionContext) -> datetime | None:
+def _start(text: str | None, context: ConversionContext) -> datetime:
     if not text:
-        return None
+        raise ConversionError("the header has no start date", element="TestReport/Header/StartDate")
     for pattern in _DATE_FORMATS:
         try:
             return context.localize(datetime.strptime(text, pattern))

@@ -150,10 +150,10 @@ class SakiAOIConverter(FileConverter):
             reports.append(self._build(builder, version))
         return reports
 
-    def _start(self, panel: ET.Element, context: ConversionContext) -> datetime | None:
+    def _start(self, panel: ET.Element, context: ConversionContext) -> datetime:
         date, time = (panel.get("startDate") or "").strip(), (panel.get("startTime") or "").strip()
         if not date:
-            return None
+            raise ConversionError("the panel has no start date", element="Panel", field="startDate")
         formats = f"{self.arguments.date_format} {self.arguments.time_format}" if time else self.arguments.date_format
         text = f"{date} {time}" if time else date
         try:

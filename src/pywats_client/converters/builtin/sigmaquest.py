@@ -173,6 +173,8 @@ class SigmaQuestConverter(FileConverter):
         run_end = _time(top.get("end-time"), context, "UnitReport/TestRun", "end-time") if top is not None else None
         start = run_start or unit_start
         end = run_end or unit_end
+        if start is None:
+            raise ConversionError("the unit report has no start time", element="UnitReport", field="start-time")
         grade = _grade(top) if top is not None else None
 
         station = _first(children, "Station")

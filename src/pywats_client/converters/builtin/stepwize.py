@@ -176,8 +176,13 @@ class StepWizeConverter(FileConverter):
             {_local(field.tag): field.text for field in row} for row in rows_element if _local(row.tag) == _ROW
         ]  # fmt: skip
 
-        first = rows[0] if rows else {}
+        if not rows:
+            raise ConversionError("the unit holds no result rows (Config_and_Data_Result)", element=where)
+        first = rows[0]
         start = _time(first.get("startDateTime"), context, f"{where}/{_ROW}[1]", "startDateTime")
+        if start is None:
+            raise ConversionError("the first result row has no start time", element=f"{where}/{_ROW}[1]",
+                                  field="startDateTime")  # fmt: skip
         builder = ReportBuilder.uut(
             pn=pn, sn=sn, rev=rev, process_code=process_code, start=start,
             result=_RESULTS.get((header.get("sequencePF") or "").upper()),
