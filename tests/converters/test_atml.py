@@ -168,7 +168,8 @@ def test_arguments_override_process_code_revision_and_station() -> None:
 
 def test_fallbacks_for_missing_part_and_serial_number() -> None:
     text = (ATML / "atml500_pass.xml").read_text("latin-1")
-    text = text.replace("<c:SerialNumber>RX9-000123</c:SerialNumber>", "").replace('number="RX-9" type="Part"', 'number="RX-9" type="Other"')
+    text = text.replace("<c:SerialNumber>RX9-000123</c:SerialNumber>", "")
+    text = text.replace('number="RX-9" type="Part"', 'number="RX-9" type="Other"')
     (report,) = AtmlConverter({"serial_number": "SPARE-1", "part_number": "PN-X"}).convert(_source(text), UTC)
     assert (report.sn, report.pn) == ("SPARE-1", "PN-X")
     (report,) = AtmlConverter({"serial_number": "SPARE-1"}).convert(_source(text), UTC)
@@ -184,7 +185,8 @@ def test_validate_claims_every_atml_flavour(name: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    '<?xml version="1.0"?>\n<Reports xmlns="http://wats.virinco.com/schemas/WATS/Report/wsxf"><Report type="UUT"/></Reports>',
+    '<?xml version="1.0"?>\n<Reports xmlns="http://wats.virinco.com/schemas/WATS/Report/wsxf">'
+    '<Report type="UUT"/></Reports>',
     "<?xml version='1.0'?>\n<Reports>\n<Report Type='UUT' Title='UUT Report'>\n<Prop Name='UUT' Type='Obj'>",
     '<?xml version="1.0"?><testsuites><testsuite name="a" tests="1"><testcase name="t"/></testsuite></testsuites>',
     '<UnitReport start-time="2024-12-11T10:19:25+00:00"><Station name="x"/></UnitReport>',

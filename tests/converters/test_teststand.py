@@ -69,7 +69,8 @@ def test_step_tree_and_measurements() -> None:
         "C:\\Tests\\Charger.seq", "Output", "1.4.0.12",
     )  # fmt: skip
     voltage = checks.steps[0].numeric_meas[0]
-    assert (voltage.value, voltage.comp_op.value, voltage.low_limit, voltage.high_limit, voltage.unit, voltage.status.value) == (
+    assert (voltage.value, voltage.comp_op.value, voltage.low_limit, voltage.high_limit, voltage.unit,
+            voltage.status.value) == (
         5.02, "GELE", 4.9, 5.1, "V", "P",
     )  # fmt: skip
     leakage = checks.steps[1].numeric_meas[0]

@@ -67,6 +67,7 @@ _SPECIAL_NUMBERS = {
     "-inf": -math.inf, "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf,
 }  # fmt: skip
 _PREFIXES = (("0x", 16), ("0b", 2), ("0c", 8), ("0o", 8))
+_DUAL = frozenset(op.value for op in DUAL_LIMIT_OPS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -128,7 +129,9 @@ def group_of(text: str | None) -> str | None:
     return _GROUPS.get((text or "").strip().lower())
 
 
-def numeric_limits(op_text: str | None, low: float | None, high: float | None) -> tuple[str, float | None, float | None]:
+def numeric_limits(
+    op_text: str | None, low: float | None, high: float | None
+) -> tuple[str, float | None, float | None]:
     """A WATS operator and its limits from a TestStand comparison, degraded to LOG when a limit is missing.
 
     Single-limit operators keep their limit in ``low`` (TestStand itself keeps LT/LE limits in Limits.Low);
@@ -145,7 +148,9 @@ def numeric_limits(op_text: str | None, low: float | None, high: float | None) -
         limit = low if low is not None else high
         return (op.value, limit, None) if limit is not None else ("LOG", None, None)  # type: ignore[union-attr]
     if op in DUAL_LIMIT_OPS:
-        return (op.value, low, high) if low is not None and high is not None else ("LOG", None, None)  # type: ignore[union-attr]
+        if low is None or high is None:
+            return "LOG", None, None
+        return op.value, low, high  # type: ignore[union-attr]
     if op is None and low is not None and high is not None:
         return "GELE", low, high
     return "LOG", None, None
@@ -383,7 +388,9 @@ class _Report:
         self._steps(builder, root_element, f"{where}/ResultSet", 1)
         report = build_report(builder, arguments.lengths, where)
         root_outcome = _child(root_element, "Outcome") if root_element is not result_set else outcome
-        root_status = status_of(root_outcome.get("value"), root_outcome.get("qualifier")) if root_outcome is not None else None
+        root_status = None
+        if root_outcome is not None:
+            root_status = status_of(root_outcome.get("value"), root_outcome.get("qualifier"))
         if root_status:
             report.root.status = root_status  # the file's verdict of the MainSequence, not one computed
         return report
@@ -680,7 +687,7 @@ class _Report:
                     low = number(_child(bounds[0], "Datum"), f"{where}/LimitPair/Limit[1]/Datum")
                     high = number(_child(bounds[1], "Datum"), f"{where}/LimitPair/Limit[2]/Datum")
                     op = first + second
-                    if op not in {o.value for o in DUAL_LIMIT_OPS} and second + first in {o.value for o in DUAL_LIMIT_OPS}:
+                    if op not in _DUAL and second + first in _DUAL:
                         op, low, high = second + first, high, low
                 elif len(bounds) >= 2:
                     high = number(_child(bounds[1], "Datum"), f"{where}/LimitPair/Limit[2]/Datum")
@@ -696,8 +703,8 @@ class _Report:
                                              parse_number(low_raw, f"{where}/RawLimits/Low"),
                                              parse_number(high_raw, f"{where}/RawLimits/High"))  # fmt: skip
             else:
-                error_limits = [child for child in (_child(limits, "Expected", "Datum", "ErrorLimits", "LimitPair") or ())
-                                if child.tag == "Limit"]  # fmt: skip
+                pair = _child(limits, "Expected", "Datum", "ErrorLimits", "LimitPair")
+                error_limits = [child for child in (pair if pair is not None else ()) if child.tag == "Limit"]
                 if len(error_limits) >= 2:
                     low = number(_child(error_limits[0], "Datum"), f"{where}/Expected/ErrorLimits/Limit[1]")
                     high = number(_child(error_limits[1], "Datum"), f"{where}/Expected/ErrorLimits/Limit[2]")

@@ -149,7 +149,8 @@ class _Report:
         call = _props(ts.get("SequenceCall"))
         sequence = (_value(call.get("Sequence")) or "").strip()
         sequence_file = (_value(call.get("SequenceFile")) or "").strip()
-        part_number = (_value(uut.get("PartNumber")) or "").strip() or arguments.part_number or sequence_stem(sequence_file)
+        part_number = (_value(uut.get("PartNumber")) or "").strip() or arguments.part_number
+        part_number = part_number or sequence_stem(sequence_file)
         if not part_number:
             raise ConversionError("the UUT has no part number and no part_number argument is given",
                                   element=f"{where}/Prop[@Name='UUT']/Prop[@Name='PartNumber']")  # fmt: skip
