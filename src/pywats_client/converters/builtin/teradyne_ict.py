@@ -648,6 +648,7 @@ class TeradyneSpectrumConverter(FileConverter):
             if end < start:
                 end += timedelta(days=1)
             exec_time = (end - start).total_seconds()
+        fixture = take("fixture") or take("fixtureid") or take("fixture id")
         verdict = take("status").upper()
         result = "F" if "FAIL" in verdict else "P" if "PASS" in verdict else None
         program = board["program"]
@@ -655,6 +656,7 @@ class TeradyneSpectrumConverter(FileConverter):
             pn=args.part_number or program or PurePath(source.name).stem, sn=sn, rev=args.revision,
             process_code=args.process_code, start=context.localize(start) if start else None, result=result,
             root_name=program or "Spectrum", user=take("operator") or None, exec_time=exec_time,
+            fixture_id=fixture or None,
         )  # fmt: skip
         if board["subprogram"]:
             builder.misc_info("Subprogram", board["subprogram"])
