@@ -14,7 +14,8 @@ from pywats_client.converters import ConversionContext, ConversionError, SourceF
 HERE = FIXTURES / "sigmaquest"
 UTC = ConversionContext(timezone=timezone.utc)
 OTHER_XML = {
-    "wsxf": b'<?xml version="1.0"?><Reports xmlns="http://wats.virinco.com/schemas/WATS/Report/wsxf"><Report/></Reports>',
+    "wsxf": b'<?xml version="1.0"?><Reports xmlns="http://wats.virinco.com/schemas/WATS/Report/wsxf">'
+    b"<Report/></Reports>",
     "atml": b'<?xml version="1.0"?><tr:TestResults xmlns:tr="urn:IEEE-1636.1:2011:01:TestResults"></tr:TestResults>',
     "junit": b'<?xml version="1.0"?><testsuites><testsuite name="a"><testcase name="b"/></testsuite></testsuites>',
     "teststand": b'<?xml version="1.0"?><Reports><Report Type="UUT" Title="x"></Report></Reports>',

@@ -141,7 +141,8 @@ def test_unknown_limit_mode_is_logged_not_fatal() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message", "field"),
     [
-        (b"<serialNumber>CT500-00018</serialNumber>", b"<serialNumber></serialNumber>", "serial number", "serialNumber"),
+        (b"<serialNumber>CT500-00018</serialNumber>", b"<serialNumber></serialNumber>", "serial number",
+         "serialNumber"),
         (b"<stepValue>2.5100000000000001E+1</stepValue>", b"<stepValue>25,1</stepValue>", "not a number", "stepValue"),
         (b"<startDateTime>2025-02-01T11:00:00.000</startDateTime>", b"<startDateTime>01/02/2025</startDateTime>",
          "ISO 8601", "startDateTime"),

@@ -156,18 +156,18 @@ class CustomXMLConverter(FileConverter):
             seen[tag] = index = seen.get(tag, 0) + 1
             name = (child.get("Name") or "").strip()
             child_path = f"{where}/{tag}[{index}]"  # an XPath to the element, for messages
+            label = child_path + (f" {name!r}" if name else "")
             if tag == "Sequence":
                 name = name or f"Sequence {index}"
                 children = self._steps(child, child_path, depth + 1, context)
                 steps.append({"stepType": "SequenceCall", "name": name, "seqCall": {"path": name, "name": name},
                               "steps": children, "status": _worst(step["status"] for step in children)})  # fmt: skip
             elif tag == "NumericTest":
-                steps.append(_numeric_step(child, name or tag, child_path + (f" {name!r}" if name else "")))
+                steps.append(_numeric_step(child, name or tag, label))
             elif tag == "StringTest":
                 value = child.get("Measure")
                 if value is None:
-                    raise ConversionError("the string test has no Measure", element=child_path + (f" {name!r}" if name else ""),
-                                          field="Measure")  # fmt: skip
+                    raise ConversionError("the string test has no Measure", element=label, field="Measure")
                 limit = child.get("Limit")
                 op = self.arguments.string_comparison if limit is not None else "LOG"
                 status = string_status(value, op, limit).value
@@ -178,8 +178,8 @@ class CustomXMLConverter(FileConverter):
             elif tag == "PassFailTest":
                 measure = (child.get("Measure") or "").strip().lower()
                 if measure not in _TRUE and measure not in _FALSE:
-                    raise ConversionError(f"{child.get('Measure')!r} is not True or False",
-                                          element=child_path + (f" {name!r}" if name else ""), field="Measure")  # fmt: skip
+                    raise ConversionError(f"{child.get('Measure')!r} is not True or False", element=label,
+                                          field="Measure")  # fmt: skip
                 status = "P" if measure in _TRUE else "F"
                 steps.append({"stepType": "ET_PFT", "name": name or tag, "status": status,
                               "booleanMeas": [{"status": status}]})  # fmt: skip

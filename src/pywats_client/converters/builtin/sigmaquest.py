@@ -169,8 +169,10 @@ class SigmaQuestConverter(FileConverter):
         top = runs[0] if len(runs) == 1 else None
         unit_start = _time(root.get("start-time"), context, "UnitReport", "start-time")
         unit_end = _time(root.get("end-time"), context, "UnitReport", "end-time")
-        run_start = _time(top.get("start-time"), context, "UnitReport/TestRun", "start-time") if top is not None else None
-        run_end = _time(top.get("end-time"), context, "UnitReport/TestRun", "end-time") if top is not None else None
+        run_start = run_end = None
+        if top is not None:
+            run_start = _time(top.get("start-time"), context, "UnitReport/TestRun", "start-time")
+            run_end = _time(top.get("end-time"), context, "UnitReport/TestRun", "end-time")
         start = run_start or unit_start
         end = run_end or unit_end
         if start is None:

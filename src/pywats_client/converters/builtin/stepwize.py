@@ -11,7 +11,8 @@ The document looks like::
           <Config_and_Data_Result>
             <stepName>Verify 24 VDC</stepName> <stepIndex>6</stepIndex> <stepResultID>..</stepResultID>
             <subItemName>Voltage</subItemName> <dataType>0</dataType>
-            <lowerLimit>2.39E+1</lowerLimit> <upperLimit>2.41E+1</upperLimit> <limitMode>LL &lt;= Value &lt;= UL</limitMode>
+            <lowerLimit>2.39E+1</lowerLimit> <upperLimit>2.41E+1</upperLimit>
+            <limitMode>LL &lt;= Value &lt;= UL</limitMode>
             <stepValue>2.395E+1</stepValue> <units>V</units> <measurementOutcome>Pass</measurementOutcome>
             <stepOutcome>Pass</stepOutcome> <startDateTime>2025-03-16T13:36:57.477</startDateTime> ...
 
