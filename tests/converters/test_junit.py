@@ -73,7 +73,8 @@ def test_surefire_files() -> None:
     steps = _steps(suite)  # classname equals the suite's name: no extra level
     assert list(steps) == ["parsesHeader", "rejectsBadCrc", "roundTrip"]
     assert steps["roundTrip"].status == "P"
-    assert steps["roundTrip"].report_text == "flaky failure: java.util.concurrent.TimeoutException: timeout after 100 ms"
+    flaky = "flaky failure: java.util.concurrent.TimeoutException: timeout after 100 ms"
+    assert steps["roundTrip"].report_text == flaky
     (failed,) = convert("junit", JUNIT / "surefire_fail.xml")
     assert (failed.sn, failed.result) == ("GW-7732", "F")
     assert failed.uut.exec_time == pytest.approx(1204.5)  # "1,204.5": Surefire's thousands separator
@@ -99,7 +100,8 @@ def test_gtest_file() -> None:
 
 def test_ctest_file() -> None:
     (report,) = convert("junit", JUNIT / "ctest_pass.xml")
-    assert (report.sn, report.result, report.machine_name) == ("build-host-Linux-c++-20240604T102030", "P", "build-host")
+    assert (report.sn, report.result) == ("build-host-Linux-c++-20240604T102030", "P")
+    assert report.machine_name == "build-host"
     steps = _steps(report.root.steps[0])  # classname equals the test's name: no extra level
     assert list(steps) == ["unit_math", "unit_parser", "hw_loopback"]
     assert steps["hw_loopback"].status == "S"
@@ -120,7 +122,9 @@ def test_arguments_with_placeholders_and_misc_infos() -> None:
 def test_one_report_per_testsuite() -> None:
     reports = convert("junit", JUNIT / "gtest_fail.xml", report_per="testsuite")
     assert [(r.sn, r.pn, r.result) for r in reports] == [
-        ("RingBufferTest-20240603T080000", "RingBufferTest", "F"), ("CrcTest-20240603T080000", "CrcTest", "P")]  # fmt: skip
+        ("RingBufferTest-20240603T080000", "RingBufferTest", "F"),
+        ("CrcTest-20240603T080000", "CrcTest", "P"),
+    ]
     assert [step.name for step in reports[0].root.steps] == ["PushPop", "Overflow", "DISABLED_Resize"]
     assert reports[0].id != reports[1].id
 

@@ -140,10 +140,15 @@ def test_report_from_record_takes_the_in_memory_record() -> None:
 
     record = _record()
     record["phases"][0]["attachments"] = {"photo.png": Attachment()}
+    gain = record["phases"][1]["measurements"]["gain"]  # base types keep tuples as tuples
+    gain["measured_value"] = tuple(tuple(row) for row in gain["measured_value"])
+    gain["validators"] = tuple(gain["validators"])
     report = report_from_record(record, {"process_code": 50}, CONTEXT)
     assert report.process_code == 50
     photo = _steps(report.root.steps[0])["photo.png"].attachment
     assert base64.b64decode(photo.data) == b"\x89PNG..." and photo.content_type == "image/png"
+    chart = _steps(_steps(_steps(report.root)["rf"])["sweep"])["gain"]
+    assert chart.chart.series[0].ydata == "12.5;13.0;13.4;12.9" and chart.numeric_meas[1].value == 13.4
     assert report_from_record(record).sn == "PCB-0001"  # arguments and context are optional
 
 
@@ -248,7 +253,8 @@ def test_record_without_dut_id_is_refused_naming_it() -> None:
 @pytest.mark.parametrize(("change", "field"), [
     (lambda r: r.update(start_time_millis="yesterday"), "start_time_millis"),
     (lambda r: r.update(start_time_millis=10**20), "start_time_millis"),
-    (lambda r: r["phases"][0]["attachments"]["scope.csv"].update(data="not base64!"), "phases[0].attachments.scope.csv"),
+    (lambda r: r["phases"][0]["attachments"]["scope.csv"].update(data="not base64!"),
+     "phases[0].attachments.scope.csv"),
     (lambda r: r["phases"][0].update(measurements=[1, 2]), "phases[0].measurements"),
     (lambda r: r["phases"][0].pop("name"), "phases[0].name"),
     (lambda r: r.update(phases={"a": 1}), "phases"),

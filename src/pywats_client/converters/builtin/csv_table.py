@@ -58,7 +58,9 @@ class CSVArguments(ConverterArguments):
     decimal: Literal[".", ","] = Field(".", description="decimal separator of numbers; with ',' a '.' is a "
                                        "thousands separator")  # fmt: skip
     skip_rows: int = Field(0, ge=0, description="lines before the header row to skip")
-    encoding: str = Field("", description="text encoding (e.g. 'utf-8', 'cp1252'); empty: BOM, else UTF-8, else Windows-1252")
+    encoding: str = Field(
+        "", description="text encoding (e.g. 'utf-8', 'cp1252'); empty: BOM, else UTF-8, else Windows-1252"
+    )
     serial_number_column: str = Field("SerialNumber", description="column of the serial number (required)")
     part_number_column: str = Field("PartNumber", description="column of the part number")
     revision_column: str = Field("Revision", description="column of the revision")
@@ -231,9 +233,10 @@ class CSVConverter(FileConverter):
         return [position for position, name in enumerate(table.header) if position not in mapped and name]
 
     def _table(self, text: str) -> _Table:
-        table = _Table(text, self.arguments)  # type: ignore[arg-type]
-        if table.column(self.arguments.serial_number_column) is None:  # type: ignore[attr-defined]
-            raise ConversionError(f"no serial number column {self.arguments.serial_number_column!r} in the header",  # type: ignore[attr-defined]
+        args: CSVArguments = self.arguments  # type: ignore[assignment]
+        table = _Table(text, args)
+        if table.column(args.serial_number_column) is None:
+            raise ConversionError(f"no serial number column {args.serial_number_column!r} in the header",
                                   line=table.offset + 1, field="serial_number_column")  # fmt: skip
         return table
 
@@ -335,7 +338,8 @@ class CSVConverter(FileConverter):
                 if builder is not None:
                     reports.append(self._build(builder, first_line))
                 key, first_line = row_key, line
-                builder = self._builder(cells, line, header, context, self._result(_cell(cells, header["result"]), line))
+                result = self._result(_cell(cells, header["result"]), line)
+                builder = self._builder(cells, line, header, context, result)
                 sequence, sequence_name = builder, ""
             name = _cell(cells, columns["sequence"])
             if name != sequence_name:
@@ -445,11 +449,14 @@ class CSVConverter(FileConverter):
                 continue
             for position in measurements:
                 text = _cell(cells, position)
-                if text:
-                    limits[kind][position] = text if kind == "unit" else self._number(text, line, table.header[position])
+                if text and kind == "unit":
+                    limits[kind][position] = text
+                elif text:
+                    limits[kind][position] = self._number(text, line, table.header[position])
         reports = []
         for line, cells in units:
-            result_text = _cell(cells, header["result"]) if header["result"] is not None else _cell(cells, status_column)
+            result_column = header["result"] if header["result"] is not None else status_column
+            result_text = _cell(cells, result_column)
             builder = self._builder(cells, line, header, context, self._result(result_text, line))
             for position in measurements:
                 value = _cell(cells, position)

@@ -365,7 +365,7 @@ class _RecordReader:
             item = _dict(item, f"outcome_details[{index}]")
             raw_code = item.get("code")
             text = _text(item.get("description"), f"outcome_details[{index}].description") or ""
-            if isinstance(raw_code, int) and not isinstance(raw_code, bool) and code is None and -2**31 <= raw_code < 2**31:
+            if code is None and _is_number(raw_code) and isinstance(raw_code, int) and -(2**31) <= raw_code < 2**31:
                 code = raw_code
             label = _text(raw_code, f"outcome_details[{index}].code") if raw_code is not None else None
             parts.append(f"{label}: {text}" if label and text else (label or text))
