@@ -81,6 +81,10 @@ def parse_number(text: str | None, where: str) -> float:
     Raises:
         ConversionError: the text is no number (``where`` names the element).
     """
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        pass
     raw = (text or "").strip()
     if not raw:
         raise ConversionError("an empty number", element=where)
@@ -242,7 +246,18 @@ def _namespace(tag: str) -> str:
 
 def _strip_namespaces(root: ET.Element) -> None:
     for element in root.iter():
-        element.tag = _local(element.tag)
+        tag = element.tag
+        if isinstance(tag, str) and tag[:1] == "{":
+            element.tag = tag[tag.find("}") + 1:]
+
+
+def _index(element: ET.Element | None) -> dict[str, ET.Element]:
+    """The children of ``element`` by tag (the first of each tag)."""
+    found: dict[str, ET.Element] = {}
+    if element is not None:
+        for child in element:
+            found.setdefault(child.tag, child)
+    return found
 
 
 def _child(element: ET.Element | None, *path: str) -> ET.Element | None:
@@ -250,7 +265,7 @@ def _child(element: ET.Element | None, *path: str) -> ET.Element | None:
     for name in path:
         if element is None:
             return None
-        element = next((child for child in element if child.tag == name), None)
+        element = element.find(name)  # a plain tag: the C accelerator scans the children only
     return element
 
 
@@ -444,36 +459,37 @@ class _Report:
                 index += 1
                 self._step(parent, child, f"{where}/{child.tag}[{index}]", depth)
 
-    def _common(self, element: ET.Element, properties: ET.Element | None, where: str) -> dict[str, Any]:
+    def _common(self, element: ET.Element, props: dict[str, ET.Element], where: str) -> dict[str, Any]:
         """The WSJF fields every kind of step takes: group, start, time, TestStand id, error, loop..."""
         fields: dict[str, Any] = {}
-        group = group_of(_text(_child(properties, "StepGroup")))
+        group = group_of(_text(props.get("StepGroup")))
         if group:
             fields["group"] = group
         start = self._time(element.get("startDateTime"), f"{where}@startDateTime")
-        end = self._time(element.get("endDateTime"), f"{where}@endDateTime")
         if start is not None:
             fields["start"] = iso(start)
-        total = _value(_child(properties, "TotalTime"))
+        total = _value(props.get("TotalTime"))
         seconds = parse_number(total, f"{where}/Extension/TSStepProperties/TotalTime") if total else None
-        if seconds is None and start is not None and end is not None:
-            seconds = max((end - start).total_seconds(), 0.0)
+        if seconds is None and start is not None:
+            end = self._time(element.get("endDateTime"), f"{where}@endDateTime")
+            if end is not None:
+                seconds = max((end - start).total_seconds(), 0.0)
         if seconds is not None and math.isfinite(seconds):
             fields["totTime"] = seconds
-        guid = element.get("testReferenceID") or _text(_child(properties, "StepId"))
+        guid = element.get("testReferenceID") or _text(props.get("StepId"))
         if guid:
             fields["tsGuid"] = guid[:30]
-        if (_value(_child(properties, "StepCausedSequenceFailure")) or "").lower() == "true":
+        if (_value(props.get("StepCausedSequenceFailure")) or "").lower() == "true":
             fields["causedSeqFailure"] = True
-        caused_uut = (_value(_child(properties, "StepCausedUUTFailure")) or "").lower() == "true"
+        caused_uut = (_value(props.get("StepCausedUUTFailure")) or "").lower() == "true"
         if caused_uut or (element.get("ID") and element.get("ID") in self.failure_ids):
             fields["causedUUTFailure"] = True
-        interactive = _value(_child(properties, "InteractiveExecutionId"))
+        interactive = _value(props.get("InteractiveExecutionId"))
         if interactive:
             number = parse_int(interactive, f"{where}/Extension/TSStepProperties/InteractiveExecutionId")
             if number is not None:
                 fields["interactiveExeNum"] = number
-        loop = self._loop(_child(properties, "LoopingProperties"), where)
+        loop = self._loop(props.get("LoopingProperties"), where)
         if loop:
             fields["loop"] = loop
         code, message = self._error(element, where)
@@ -535,10 +551,10 @@ class _Report:
         return None
 
     def _step(self, parent: Any, element: ET.Element, where: str, depth: int) -> None:
-        properties = _child(element, "Extension", "TSStepProperties")
-        step_type = _text(_child(properties, "StepType"))
+        props = _index(_child(element, "Extension", "TSStepProperties"))
+        step_type = _text(props.get("StepType"))
         name = self._step_name(element)
-        fields = self._common(element, properties, where)
+        fields = self._common(element, props, where)
         outcome = _child(element, "ActionOutcome" if element.tag == "SessionAction" else "Outcome")
         if outcome is None:
             outcome = _child(element, "Outcome" if element.tag == "SessionAction" else "ActionOutcome")

@@ -60,7 +60,7 @@ def _value(prop: ET.Element | None) -> str | None:
     """The text of a scalar ``Prop``'s ``Value`` child (``""`` when empty), or None."""
     if prop is None:
         return None
-    value = next((child for child in prop if child.tag == "Value"), None)
+    value = prop.find("Value")
     return (value.text or "") if value is not None else None
 
 
