@@ -190,6 +190,12 @@ def _clean(value: float) -> float:
     return value
 
 
+def _scale(value: float, factor: float | None) -> float:
+    if factor is None or value != value or value in (math.inf, -math.inf):
+        return value
+    return float(f"{value * factor:.9g}")
+
+
 class _Part:
     __slots__ = ("head", "site", "ordinal", "wafer", "start", "tests", "prr", "line")
 
@@ -248,6 +254,10 @@ class StdfFile:
         self.wafers: dict[int, tuple[str, int | None]] = {}
         self.section: tuple[str, ...] = ()
         self.skipped: dict[str, int] = {}
+        self.templates: dict[tuple[Any, ...], tuple[dict[str, Any], float | None]] = {}  # for the report builder
+        self.names: dict[tuple[int, str], str] = {}
+        self._texts: dict[bytes, str] = {}
+        self._units: dict[bytes, str] = {}
         self.finished = False
         self._parse(data)
 
@@ -266,6 +276,9 @@ class StdfFile:
         unpack_header = struct.Struct(self.codec.order + "HH").unpack_from
         ptr_key = ((PTR & 0xFF) << 8 | PTR >> 8) if little else PTR
         ptr = self._ptr
+        ptr_head = self._ptr_head
+        ptr_defaults = self.ptr_defaults
+        open_parts = self.open
         size = len(data)
         pos = 0
         raw_kind = 0
@@ -281,6 +294,14 @@ class StdfFile:
                         f"{length} bytes, the file has {size - start}: the file is cut short", field="REC_LEN",
                     )  # fmt: skip
                 if raw_kind == ptr_key:
+                    if length == 12:  # the commonest record of a big file: a result, all else defaulted
+                        test_num, head, site, test_flg, parm_flg, result = ptr_head(data, start)
+                        defaults = ptr_defaults.get(test_num)
+                        part = open_parts.get((head, site))
+                        if defaults is not None and part is not None:
+                            part.tests.append(("P", self.section, test_num, test_flg, parm_flg, result, *defaults, ""))
+                            pos = end
+                            continue
                     ptr(data, start, end, pos)
                 else:
                     handler = handlers.get(raw_kind)
@@ -338,7 +359,10 @@ class StdfFile:
             stop = pos + 1 + data[pos]
             if stop > end:
                 raise _Short
-            text = data[pos + 1 : stop].decode("latin-1").strip("\x00 \t\r\n")
+            raw = data[pos + 1 : stop]
+            text = self._texts.get(raw)  # test names repeat part after part: decode each once
+            if text is None:
+                text = self._texts[raw] = raw.decode("latin-1").strip("\x00 \t\r\n")
             pos = stop
             if pos < end:
                 stop = pos + 1 + data[pos]
@@ -356,7 +380,10 @@ class StdfFile:
             stop = pos + 1 + data[pos]
             if stop > end:
                 raise _Short
-            units = data[pos + 1 : stop].decode("latin-1").strip(" \t")
+            raw = data[pos + 1 : stop]
+            units = self._units.get(raw)
+            if units is None:
+                units = self._units[raw] = raw.decode("latin-1").strip(" \t")
         defaults = self.ptr_defaults.get(test_num)
         if defaults is None:  # the first PTR of a test number sets the defaults
             no_low = opt is None or opt & 0x50 or low is None
@@ -740,10 +767,13 @@ class StdfConverter(FileConverter):
         return root
 
     def _name(self, stdf: StdfFile, test_num: int, text: str) -> str:
-        text = text or stdf.test_names.get(test_num, "")
-        if self.arguments.test_numbers:
-            return f"{test_num} {text}".strip()
-        return text or f"Test {test_num}"
+        key = (test_num, text)
+        name = stdf.names.get(key)
+        if name is None:
+            text = text or stdf.test_names.get(test_num, "")
+            name = f"{test_num} {text}".strip() if self.arguments.test_numbers else text or f"Test {test_num}"
+            stdf.names[key] = name
+        return name
 
     def _comp_op(self, low: float | None, high: float | None, parm_flg: int) -> str:
         inclusive = self.arguments.limit_comparison == "inclusive"
@@ -767,7 +797,7 @@ class StdfConverter(FileConverter):
             step = {"stepType": "ET_PFT", "name": name, "status": step_status or status or "P",
                     "booleanMeas": [{"status": status or "P"}]}  # fmt: skip
         else:
-            measurement = self._limits(_clean(result), low, high, units, res_scal, llm_scal, hlm_scal, parm_flg)
+            measurement = self._limits(stdf, result, low, high, units, res_scal, parm_flg)
             if status is not None:
                 measurement["status"] = status
             step = {"stepType": "ET_NLT", "name": name, "numericMeas": [measurement]}
@@ -780,27 +810,36 @@ class StdfConverter(FileConverter):
         return step
 
     def _limits(
-        self, value: float, low: float | None, high: float | None, units: str, res_scal: int, llm_scal: int,
-        hlm_scal: int, parm_flg: int,
+        self, stdf: StdfFile, value: float, low: float | None, high: float | None, units: str, res_scal: int,
+        parm_flg: int,
     ) -> dict[str, Any]:  # fmt: skip
-        low = None if low is None or low != low else _clean(low)
-        high = None if high is None or high != high else _clean(high)
-        if self.arguments.scale_results and res_scal in _UNIT_PREFIX and res_scal:
-            factor = 10.0**res_scal
-            value = float(f"{value * factor:.9g}")
-            low = float(f"{low * factor:.9g}") if low is not None else None
-            high = float(f"{high * factor:.9g}") if high is not None else None
-            units = _UNIT_PREFIX[res_scal] + units if res_scal != 2 else "%"
-        op = self._comp_op(low, high, parm_flg)
-        measurement: dict[str, Any] = {"compOp": op, "value": value}
-        if low is not None:
-            measurement["lowLimit"] = low
-            if high is not None:
-                measurement["highLimit"] = high
-        elif high is not None:
-            measurement["lowLimit"] = high  # single-limit operators keep their limit in lowLimit
-        if units:
-            measurement["unit"] = units
+        """A numeric measurement; the limit part is made once per distinct limits (most tests repeat them)."""
+        if low is not None and low != low:
+            low = None
+        if high is not None and high != high:
+            high = None
+        key = (low, high, units, res_scal, parm_flg & 0xC0)
+        cached = stdf.templates.get(key)
+        if cached is None:
+            factor = None
+            if self.arguments.scale_results and res_scal in _UNIT_PREFIX and res_scal:
+                factor = 10.0**res_scal
+                units = "%" if res_scal == 2 else _UNIT_PREFIX[res_scal] + units
+            low_value = None if low is None else _scale(_clean(low), factor)
+            high_value = None if high is None else _scale(_clean(high), factor)
+            template: dict[str, Any] = {"compOp": self._comp_op(low_value, high_value, parm_flg)}
+            if low_value is not None:
+                template["lowLimit"] = low_value
+                if high_value is not None:
+                    template["highLimit"] = high_value
+            elif high_value is not None:
+                template["lowLimit"] = high_value  # single-limit operators keep their limit in lowLimit
+            if units:
+                template["unit"] = units
+            cached = stdf.templates[key] = (template, factor)
+        template, factor = cached
+        measurement = template.copy()
+        measurement["value"] = _scale(_clean(value), factor)
         return measurement
 
     def _mpr_step(self, stdf: StdfFile, test: tuple[Any, ...]) -> dict[str, Any]:
@@ -814,7 +853,7 @@ class StdfConverter(FileConverter):
         else:
             measurements = []
             for index, result in enumerate(results):
-                measurement = self._limits(_clean(result), low, high, units, res_scal, llm_scal, hlm_scal, parm_flg)
+                measurement = self._limits(stdf, result, low, high, units, res_scal, parm_flg)
                 pin = indexes[index] if index < len(indexes) else None
                 measurement["name"] = stdf.pins.get(pin, str(pin)) if pin is not None else f"result {index + 1}"
                 if measurement["compOp"] == "LOG" and status is not None:
