@@ -30,6 +30,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import Field
@@ -42,8 +43,7 @@ from ..base import ConversionContext, ConverterArguments, FileConverter, Report
 from ..errors import ConversionError
 from ..sources import SourceFile
 
-_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-_NUMBER_UNIT = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*(?:\s\S+)*)\s*\Z")
+_NUMBER_UNIT = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµΩ%°/]*)\s*\Z")
 _NUMBERISH = re.compile(r"\s*[-+]?\.?\d")
 _DATE = re.compile(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _GROUP = re.compile(r"\*\s*GROUP\s+No\.?\s*(\S+?)\s*\*\Z", re.IGNORECASE)
@@ -143,38 +143,52 @@ class _Run:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _quantity(text: str, line: int, what: str) -> tuple[float, str] | None:
-    """``"4.21 KO "`` → (4.21, "KO"); None for markers without digits (``........``, ``*``, ``OVER``).
-
-    Raises:
-        ConversionError: the field looks like a number but is not one.
-    """
+@lru_cache(maxsize=4096)
+def _parse_quantity(text: str) -> tuple[float, str] | None:
+    """``"4.21 KO "`` → (4.21, "KO"); None for markers without digits. Raises ValueError for bad numbers."""
     text = text.strip()
     if not text or not _NUMBERISH.match(text):
         return None
     match = _NUMBER_UNIT.match(text)
     if match is None:
-        raise ConversionError(f"{what} {text!r} is not a number", line=line)
+        raise ValueError("is not a number")
     number = float(match.group(1))
     if not math.isfinite(number):
-        raise ConversionError(f"{what} {text!r} is not a finite number", line=line)
+        raise ValueError("is not a finite number")
     return number, match.group(2)
 
 
-def _tolerance(text: str, line: int, what: str) -> tuple[float, bool] | None:
-    """``+5%`` → (5.0, True); ``-0.2`` → (0.2, False); markers (``----------``, ``*``) → None."""
+def _quantity(text: str, line: int, what: str) -> tuple[float, str] | None:
+    """A value with its unit (``"4.21 KO "``), None for markers (``........``, ``*``, ``OVER``).
+
+    Raises:
+        ConversionError: the field looks like a number but is not one.
+    """
+    try:
+        return _parse_quantity(text)
+    except ValueError as error:
+        raise ConversionError(f"{what} {text.strip()!r} {error}", line=line) from None
+
+
+@lru_cache(maxsize=1024)
+def _parse_tolerance(text: str) -> tuple[float, bool] | None:
     text = text.strip()
     percent = text.endswith("%")
     body = text[:-1].strip() if percent else text
     if not body or not _NUMBERISH.match(body):
         return None
-    try:
-        amount = abs(float(body.replace(",", ".")))
-    except ValueError:
-        raise ConversionError(f"{what} {text!r} is not a number", line=line) from None
+    amount = abs(float(body.replace(",", ".")))  # ValueError for a bad number
     if not math.isfinite(amount):
-        raise ConversionError(f"{what} {text!r} is not a finite number", line=line)
+        raise ValueError("not finite")
     return amount, percent
+
+
+def _tolerance(text: str, line: int, what: str) -> tuple[float, bool] | None:
+    """``+5%`` → (5.0, True); ``-0.2`` → (0.2, False); markers (``----------``, ``*``) → None."""
+    try:
+        return _parse_tolerance(text)
+    except ValueError:
+        raise ConversionError(f"{what} {text.strip()!r} is not a number", line=line) from None
 
 
 def _date(text: str, order: str, line: int) -> datetime:
@@ -241,74 +255,102 @@ def _in_unit(value: float, unit: str, target: str) -> float | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-class _TabColumns:
-    """Column positions of the tab-separated layout, found by name (extra columns are fine)."""
+class _Columns:
+    """Column positions of a step table, found by name (extra and missing optional columns are fine).
 
-    REQUIRED = ("Step_number", "Parts", "Judgement", "Ref._Value_(Char)", "Test_Value_1_(Char)")
+    ``pick(cells)`` returns the stripped cells of the ``WANTED`` (name, offset) columns in order ("" when
+    the line is short or the column is absent): one pass per line instead of a lookup per field.
+    """
+
+    REQUIRED: tuple[str, ...] = ()
+    WANTED: tuple[tuple[str, int], ...] = ()
 
     def __init__(self, cells: list[str], line: int) -> None:
-        names = [cell.strip() for cell in cells]
-        self.index: dict[str, int] = {}
-        for position, name in enumerate(names):
-            self.index.setdefault(name, position)
-        missing = [name for name in self.REQUIRED if name not in self.index]
+        index: dict[str, int] = {}
+        for position, name in enumerate(cells):
+            index.setdefault(name.strip(), position)
+        missing = [name for name in self.REQUIRED if name not in index]
         if missing:
             raise ConversionError(f"the step table header has no column {', '.join(missing)}", line=line)
+        width = len(cells)
+        self.positions = [index[name] + offset if name in index and index[name] + offset < width else -1
+                          for name, offset in self.WANTED]  # fmt: skip
 
-    def get(self, cells: list[str], name: str, offset: int = 0) -> str:
-        position = self.index.get(name)
-        if position is None or position + offset >= len(cells):
-            return ""
-        return cells[position + offset].strip()
+    def pick(self, cells: list[str]) -> list[str]:
+        cells.append("")  # position -1: an absent column
+        count = len(cells) - 1
+        return [cells[i].strip() if i < count else "" for i in self.positions]
+
+
+class _TabColumns(_Columns):
+    REQUIRED = ("Step_number", "Parts", "Judgement", "Ref._Value_(Char)", "Test_Value_1_(Char)")
+    WANTED = (("Step_number", 0), ("Parts", 0), ("Value", 0), ("Unit", 0), ("Comment", 0), ("Location", 0),
+              ("Ref._Value_(Char)", 0), ("Ref._Value_(Char)", 1), ("Test_Value_1_(Char)", 0),
+              ("Test_Value_1_(Char)", 1), ("Test_Value_2_(Char)", 0), ("Test_Value_2_(Char)", 1),
+              ("H-pin", 0), ("H-pin", 1), ("L-pin", 0), ("L-pin", 1), ("G-P1", 0), ("G-P1", 1), ("G-P2", 0),
+              ("G-P2", 1), ("Measuring_mode", 0), ("Measuring_range", 0), ("Measuring_time", 0),
+              ("Access_probe", 0), ("Tolerance_(+)%", 0), ("Tolerance_(-)%", 0), ("Judgement", 0),
+              ("Function", 0))  # fmt: skip
+
+
+_PIN_NAMES = ("H-pin", "L-pin", "G-P1", "G-P2")
+
+
+def _pins(values: list[str], blank: tuple[str, ...]) -> str:
+    """``H-pin 9 (+12VB), L-pin 6 (3V3)`` from (number, net) pairs."""
+    pins = []
+    for name, number, net in zip(_PIN_NAMES, values[0::2], values[1::2]):
+        if number and number not in blank:
+            pins.append(f"{name} {number} ({net})" if net and net != "*" else f"{name} {number}")
+    return ", ".join(pins)
+
+
+def _measured(values: list[str], line: int) -> list[tuple[float, str]]:
+    """The test values that were taken, from (text, unit) pairs."""
+    measured = []
+    for text, unit in zip(values[0::2], values[1::2]):
+        quantity = _quantity(text, line, "the test value")
+        if quantity is not None:
+            measured.append((quantity[0], unit or quantity[1]))
+    return measured
 
 
 def _tab_row(cells: list[str], columns: _TabColumns, line: int) -> _Row:
-    get = columns.get
-    reference = _quantity(get(cells, "Ref._Value_(Char)"), line, "the reference value")
+    v = columns.pick(cells)
+    reference = _quantity(v[6], line, "the reference value")
     if reference is not None:
-        reference = (reference[0], get(cells, "Ref._Value_(Char)", 1) or reference[1])
-    measured = []
-    raw = []
-    for name in ("Test_Value_1_(Char)", "Test_Value_2_(Char)"):
-        text = get(cells, name)
-        raw.append(text)
-        quantity = _quantity(text, line, "the test value")
-        if quantity is not None:
-            measured.append((quantity[0], get(cells, name, 1) or quantity[1]))
-    value = get(cells, "Value")
-    unit = get(cells, "Unit")
-    pins = []
-    for pin in ("H-pin", "L-pin", "G-P1", "G-P2"):
-        number, net = get(cells, pin), get(cells, pin, 1)
-        if number and number != "0":
-            pins.append(f"{pin} {number}" + (f" ({net})" if net and net != "*" else ""))
-    details = [get(cells, name) for name in ("Measuring_mode", "Measuring_range", "Measuring_time", "Access_probe")]
-    comment = get(cells, "Comment")
-    location = get(cells, "Location")
-    text = "; ".join(part for part in (comment, location if location != "*" else "", ", ".join(pins),
-                                       " ".join(d for d in details if d and d != "*")) if part)  # fmt: skip
+        reference = (reference[0], v[7] or reference[1])
+    details = " ".join(d for d in v[20:24] if d and d != "*")
+    comment, location = v[4], v[5]
+    text = "; ".join(part for part in (comment, location if location != "*" else "", _pins(v[12:20], ("0",)),
+                                       details) if part)  # fmt: skip
+    value, unit = v[2], v[3]
     return _Row(
-        line=line, number=get(cells, "Step_number"), parts=get(cells, "Parts"),
-        value=f"{value}{unit}" if value not in ("", "*") else value, comment=text, reference=reference,
-        measured=measured, raw_measured=" / ".join(r for r in raw if r), plus=_tolerance(get(cells, "Tolerance_(+)%"), line, "the + tolerance"),
-        minus=_tolerance(get(cells, "Tolerance_(-)%"), line, "the - tolerance"), judgement=get(cells, "Judgement"),
-        function=get(cells, "Function"), details="", label=comment,
+        line=line, number=v[0], parts=v[1], value=f"{value}{unit}" if value not in ("", "*") else value,
+        comment=text, reference=reference, measured=_measured(v[8:12], line),
+        raw_measured=" / ".join(r for r in (v[8], v[10]) if r),
+        plus=_tolerance(v[24], line, "the + tolerance"), minus=_tolerance(v[25], line, "the - tolerance"),
+        judgement=v[26], function=v[27], details="", label=comment,
     )  # fmt: skip
 
 
 def _quoted_row(text: str, line: int) -> _Row:
     """One APT94xx step line: runs of bare and quoted fields in a fixed order."""
+    pieces = text.split('"')  # even pieces: bare fields between the quotes; odd pieces: quoted fields
+    if len(pieces) % 2 == 0:
+        raise ConversionError("the step line has an unbalanced quote", line=line)
     runs: list[tuple[bool, list[str]]] = []
-    last_quote: str | None = None
-    for match in _TOKEN.finditer(text):
-        quoted = match.group(1) is not None
-        token = match.group(1) if quoted else match.group(2)
-        if quoted:
-            last_quote = token
-        if runs and runs[-1][0] == quoted:
-            runs[-1][1].append(token)
+    for index, piece in enumerate(pieces):
+        if index & 1:
+            if runs and runs[-1][0]:
+                runs[-1][1].append(piece)
+            else:
+                runs.append((True, [piece]))
         else:
-            runs.append((quoted, [token]))
+            tokens = piece.split()
+            if tokens:
+                runs.append((False, tokens))  # bare runs are always separated by a quoted field
+    last_quote = pieces[-2] if len(pieces) > 1 else None
     shape = [quoted for quoted, _ in runs[:6]]
     if len(runs) < 6 or shape != [False, True, False, True, False, True]:
         raise ConversionError("the step line does not have the APT94xx field layout (number, quoted names, pins, "
@@ -422,60 +464,37 @@ def _header_line(run: _Run, line: str, number: int) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-class _AtdxColumns:
+class _AtdxColumns(_Columns):
     REQUIRED = ("Order", "Parts", "Judge", "Reference", "Test.Base(Test1)")
-
-    def __init__(self, cells: list[str], line: int) -> None:
-        self.index: dict[str, int] = {}
-        for position, name in enumerate(cells):
-            self.index.setdefault(name.strip(), position)
-        missing = [name for name in self.REQUIRED if name not in self.index]
-        if missing:
-            raise ConversionError(f"the step table header has no column {', '.join(missing)}", line=line)
-
-    def get(self, cells: list[str], name: str, offset: int = 0) -> str:
-        position = self.index.get(name)
-        if position is None or position + offset >= len(cells):
-            return ""
-        return cells[position + offset].strip()
+    WANTED = (("Order", 0), ("Parts", 0), ("Value", 0), ("Unit", 0), ("Comment", 0), ("Loc.", 0),
+              ("Reference", 0), ("Reference", 1), ("Test.Base(Test1)", 0), ("Test.Base(Test1)", 1),
+              ("Test.Base(Test2)", 0), ("Test.Base(Test2)", 1), ("H-pin", 0), ("Netname-H-pin", 0), ("L-pin", 0),
+              ("Netname-L-pin", 0), ("G-P1", 0), ("Netname-G-P1", 0), ("G-P2", 0), ("Netname-G-P2", 0),
+              ("Func", 0), ("+%", 0), ("+%", 1), ("-%", 0), ("-%", 1), ("Judge", 0))  # fmt: skip
 
 
-def _atdx_tolerance(cells: list[str], columns: _AtdxColumns, name: str, line: int) -> tuple[float, bool] | None:
-    text = columns.get(cells, name)
-    unit = columns.get(cells, name, 1)
-    tolerance = _tolerance(text, line, f"the {name} tolerance")
+def _atdx_tolerance(text: str, unit: str, line: int, what: str) -> tuple[float, bool] | None:
+    """A tolerance column and its unit column: an empty unit or '%' means percent, else absolute."""
+    tolerance = _tolerance(text, line, what)
     if tolerance is None:
         return None
     return tolerance[0], not unit or unit == "%"
 
 
 def _atdx_row(cells: list[str], columns: _AtdxColumns, line: int) -> _Row:
-    get = columns.get
-    reference = _quantity(get(cells, "Reference"), line, "the reference value")
+    v = columns.pick(cells)
+    reference = _quantity(v[6], line, "the reference value")
     if reference is not None:
-        reference = (reference[0], get(cells, "Reference", 1) or reference[1])
-    measured, raw = [], []
-    for name in ("Test.Base(Test1)", "Test.Base(Test2)"):
-        text = get(cells, name)
-        raw.append(text)
-        quantity = _quantity(text, line, "the test value")
-        if quantity is not None:
-            measured.append((quantity[0], get(cells, name, 1) or quantity[1]))
-    pins = []
-    for pin, net in (("H-pin", "Netname-H-pin"), ("L-pin", "Netname-L-pin"), ("G-P1", "Netname-G-P1"),
-                     ("G-P2", "Netname-G-P2")):  # fmt: skip
-        number, name = get(cells, pin), get(cells, net)
-        if number and number not in ("0", "----"):
-            pins.append(f"{pin} {number}" + (f" ({name})" if name else ""))
-    value, unit = get(cells, "Value"), get(cells, "Unit")
-    comment = "; ".join(part for part in (get(cells, "Comment"), ", ".join(pins)) if part)
+        reference = (reference[0], v[7] or reference[1])
+    value, unit, label = v[2], v[3], v[4]
+    comment = "; ".join(part for part in (label, _pins(v[12:20], ("0", "----"))) if part)
     return _Row(
-        line=line, number=get(cells, "Order"), parts=get(cells, "Parts"),
-        value=f"{value}{unit}" if value not in ("", "*") else value, comment=comment, reference=reference,
-        measured=measured, raw_measured=" / ".join(r for r in raw if r),
-        plus=_atdx_tolerance(cells, columns, "+%", line), minus=_atdx_tolerance(cells, columns, "-%", line),
-        judgement=get(cells, "Judge"), function=get(cells, "Func"), details="", kind=get(cells, "Loc."),
-        label=get(cells, "Comment"),
+        line=line, number=v[0], parts=v[1], value=f"{value}{unit}" if value not in ("", "*") else value,
+        comment=comment, reference=reference, measured=_measured(v[8:12], line),
+        raw_measured=" / ".join(r for r in (v[8], v[10]) if r),
+        plus=_atdx_tolerance(v[21], v[22], line, "the + tolerance"),
+        minus=_atdx_tolerance(v[23], v[24], line, "the - tolerance"),
+        judgement=v[25], function=v[20], details="", kind=v[5], label=label,
     )  # fmt: skip
 
 
