@@ -201,12 +201,35 @@ def two_site_lot(order: str) -> bytes:
     return bytes(w)
 
 
+def wafer_sort(order: str) -> bytes:
+    """A wafer-sort run: WIR/WRR, dies with X/Y but no PART_ID, one failing die, records cut short."""
+    w = StdfWriter(order)
+    w.mir(start_t=START, lot="W-LOT", part_typ="DIE-9", node="PROBER-1", job="SORT", test_cod="WS1")
+    w.wir(1, START + 5, "W07")
+    for index, (x, y, value) in enumerate(((10, 11, 1.21), (11, 11, 1.19), (12, 11, 0.71))):
+        w.pir(1, 0)
+        if index == 0:
+            w.ptr(1, 1, 0, result=value, text="VREF", opt=0x02, low=1.1, high=1.3, units="V")
+            w.ptr(2, 1, 0, result=5e-9, text="ILEAK", opt=0x02 | 0x40, high=1e-8, units="A")
+        else:
+            w.ptr(1, 1, 0, test_flg=0x80 if value < 1.1 else 0, result=value)
+            w.ptr(2, 1, 0, result=4e-9)
+        w.ftr(3, 1, 0, text="SCAN", test_flg=0x80 if value < 1.1 else 0)
+        w.prr(1, 0, flags=0x08 if value < 1.1 else 0, num_test=3, hard=1 if value >= 1.1 else 3, x=x, y=y)
+    w.wrr(1, START + 50, 3, 2, "W07")
+    w.mrr(START + 60)
+    return bytes(w)
+
+
 def write_fixtures() -> list[Path]:
     FIXTURES.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, order in (("two_site_lot_le.stdf", "<"), ("two_site_lot_be.stdf", ">")):
+    for name, make, order in (
+        ("two_site_lot_le.stdf", two_site_lot, "<"), ("two_site_lot_be.stdf", two_site_lot, ">"),
+        ("wafer_sort_be.stdf", wafer_sort, ">"),
+    ):  # fmt: skip
         path = FIXTURES / name
-        path.write_bytes(two_site_lot(order))
+        path.write_bytes(make(order))
         written.append(path)
     return written
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from converter_support import FIXTURES, convert
-from stdf_writer import START, StdfWriter, two_site_lot
+from stdf_writer import START, StdfWriter, two_site_lot, wafer_sort
 
 from pywats.formats import wsjf
 from pywats.models import BooleanStep, NumericStep, SequenceCallStep
@@ -41,6 +41,20 @@ def _minimal(order: str = "<", **prr) -> StdfWriter:
 def test_committed_fixtures_are_what_the_writer_makes() -> None:
     assert (STDF / "two_site_lot_le.stdf").read_bytes() == two_site_lot("<")
     assert (STDF / "two_site_lot_be.stdf").read_bytes() == two_site_lot(">")
+    assert (STDF / "wafer_sort_be.stdf").read_bytes() == wafer_sort(">")
+
+
+def test_wafer_sort_serials_from_lot_wafer_and_coordinates() -> None:
+    reports = convert("stdf", STDF / "wafer_sort_be.stdf")
+    assert [r.sn for r in reports] == ["W-LOT-WW07-X10-Y11", "W-LOT-WW07-X11-Y11", "W-LOT-WW07-X12-Y11"]
+    assert [r.result.value for r in reports] == ["P", "P", "F"]
+    assert reports[0].start.replace(tzinfo=None) == datetime(1970, 1, 1) + timedelta(seconds=START + 5)  # WIR
+    misc = {m.description: m.text for m in reports[2].misc_infos}
+    assert (misc["Wafer"], misc["X"], misc["Y"], misc["Hard bin"]) == ("W07", "12", "11", "3")
+    vref = _steps(reports[2])["1 VREF"]
+    assert vref.status.value == "F" and vref.numeric_meas[0].value == 0.71
+    assert (vref.numeric_meas[0].low_limit, vref.numeric_meas[0].high_limit) == (1.1, 1.3)
+    assert _steps(reports[1])["2 ILEAK"].numeric_meas[0].value == 4e-09
 
 
 @pytest.mark.parametrize("order", ["<", ">"], ids=["little-endian", "big-endian"])

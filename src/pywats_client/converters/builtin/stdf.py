@@ -100,7 +100,6 @@ class _Codec:
 
     def __init__(self, order: str) -> None:
         self.order = order
-        self.header = struct.Struct(order + "HBB")
         self.ptr_head = struct.Struct(order + "IBBBBf")  # TEST_NUM HEAD SITE TEST_FLG PARM_FLG RESULT
         self.ptr_tail = struct.Struct(order + "Bbbbff")  # OPT_FLAG RES/LLM/HLM_SCAL LO_LIMIT HI_LIMIT
         self.mpr_head = struct.Struct(order + "IBBBBHH")  # ... RTN_ICNT RSLT_CNT
@@ -334,16 +333,10 @@ class StdfFile:
         return part
 
     def _ptr(self, data: bytes, pos: int, end: int, offset: int) -> None:
-        # The hot path: most PTRs of a big file. Kept flat on purpose (no helper calls, few lookups).
-        length = end - pos
-        if length >= 12:
+        # Most records of a big file: kept flat on purpose (no helper calls, few lookups).
+        # (A PTR holding only a result, for a test whose defaults are known, is taken in the record loop.)
+        if end - pos >= 12:
             test_num, head, site, test_flg, parm_flg, result = self._ptr_head(data, pos)
-            if length == 12:  # a result only: name, limits and units are the test's defaults
-                defaults = self.ptr_defaults.get(test_num)
-                part = self.open.get((head, site))
-                if defaults is not None and part is not None:
-                    part.tests.append(("P", self.section, test_num, test_flg, parm_flg, result, *defaults, ""))
-                    return
             pos += 12
         else:
             values, _ = self.codec.read(data, pos, end, ("U4", "U1", "U1", "B1", "B1", "R4"))
@@ -639,6 +632,8 @@ class StdfConverter(FileConverter):
         if data[:2] == b"\x1f\x8b":
             data = _unzipped(data)
         stdf = StdfFile(data)
+        if not stdf.finished:
+            context.log.debug("%s: no MRR record (the lot was not closed)", source.name)
         for what, count in stdf.skipped.items():
             context.log.debug("%s: %d %s record(s) skipped", source.name, count, what)
         if not stdf.parts:
