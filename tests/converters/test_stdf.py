@@ -301,3 +301,16 @@ def test_validate_refuses_other_formats() -> None:
         for other in sorted((FIXTURES / folder).iterdir()):
             assert converter.validate(SourceFile.read(other)) <= 0.2, other.name
     assert converter.validate(SourceFile(Path("a.bin"), b"\x00\x01\x02\x03\x04\x05\x06")) <= 0.2
+
+
+def test_defaults_only_ptr_inside_a_part_is_not_a_step() -> None:
+    w = StdfWriter()
+    w.mir(part_typ="PT")
+    w.pir()
+    w.ptr(5, test_flg=0x10, parm_flg=0, text="VBG", opt=0x02, low=1.0, high=1.4, units="V")
+    w.ptr(5, result=1.2)
+    w.prr(part_id="S")
+    [report] = _convert(bytes(w))
+    assert [step.name for step in report.root.steps] == ["5 VBG"]
+    m = report.root.steps[0].numeric_meas[0]
+    assert (m.value, m.low_limit, m.high_limit, m.unit) == (1.2, 1.0, 1.4, "V")

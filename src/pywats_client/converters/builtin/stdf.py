@@ -387,6 +387,8 @@ class StdfFile:
                 0 if no_low or llm_scal is None else llm_scal, 0 if no_high or hlm_scal is None else hlm_scal,
             )  # fmt: skip
             text, low, high, units, res_scal, llm_scal, hlm_scal = defaults
+            if test_flg & 0x10 and parm_flg == 0:
+                return  # a defaults-only PTR (not a test execution), wherever it stands
         else:
             d_text, d_low, d_high, d_units, d_res, d_llm, d_hlm = defaults
             text = text or d_text
@@ -441,6 +443,8 @@ class StdfFile:
                 indexes or (),
             )  # fmt: skip
             text, low, high, units, res_scal, llm_scal, hlm_scal, indexes = defaults
+            if test_flg & 0x10 and parm_flg == 0:
+                return  # a defaults-only MPR
         else:
             d_text, d_low, d_high, d_units, d_res, d_llm, d_hlm, d_indexes = defaults
             text = text or d_text
