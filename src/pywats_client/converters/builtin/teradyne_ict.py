@@ -126,17 +126,17 @@ _MONTHS = {name: index for index, name in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}  # fmt: skip
 _GR_DATE = r"(\d{1,2})-([A-Za-z]{3})-(\d{2,4})\s+(\d{1,2}):(\d{2}):(\d{2})"
 _GR_DATE_RE = re.compile(_GR_DATE)
-_GR_PROGRAM = re.compile(r"^(?P<path>[^@(\"/?*&!\]].*?)\[\s*(?P<date>" + _GR_DATE + r")\s*$")
-_GR_BOARD = re.compile(r"^@\s*(?P<date>" + _GR_DATE + r")\s*(?:SN\b\s*(?P<sn>.*?))?\s*$")
+_GR_PROGRAM = re.compile(r"^(?P<path>[^@(\"/?*&!\]][^\[]*)\[\s*(?P<date>" + _GR_DATE + r")")
+_GR_BOARD = re.compile(r"^@\s*(?P<date>" + _GR_DATE + r")\s*(?:SN\b\s*(?P<sn>.*))?$")
 _GR_END = re.compile(r"^(?P<event>[\"/?*&!\]])\s*(?P<date>" + _GR_DATE + r")")
-_GR_FAILURES = re.compile(r"^\((?P<kind>[A-Z])\s+(?P<nodes>.*?)\s*$")
+_GR_FAILURES = re.compile(r"^\((?P<kind>[A-Z])\s+(?P<nodes>.*)$")
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _PREFIX = r"MEG|[PNUMKG]"
 _GR_MEASURE = re.compile(
     r"^(?P<ref>(?:\d+%)?[^=<>#%\s(][^=<>#%(]*?)(?P<res>[=<>#%])"
     rf"(?P<val>{_NUM})?(?P<vp>{_PREFIX})?"
     rf"(?:\((?P<lo>{_NUM})?(?P<lp>{_PREFIX})?,(?P<hi>{_NUM})?(?P<hp>{_PREFIX})?\))?"
-    r"(?P<type>[A-Za-z]{0,4})\s*(?P<msg>.*?)\s*$"
+    r"(?P<type>[A-Za-z]{0,4})\s*(?P<msg>.*)$"  # greedy: a lazy .*? before \s*$ backtracks quadratically
 )
 _GR_CLASS = re.compile(r"(?:\d+%)?([A-Za-z]+)")
 _GR_SOCKET = re.compile(r"^TOP_OF_LOOP-([A-H])\b")
@@ -268,7 +268,7 @@ class TeradyneGR228xConverter(FileConverter):
     def _board_line(self, board: _GRBoard, line: str, number: int, context: ConversionContext) -> None:
         if line.startswith("(") and (failures := _GR_FAILURES.match(line)):
             kind = failures.group("kind")
-            nodes = failures.group("nodes")
+            nodes = failures.group("nodes").strip()
             more = nodes.endswith("+")
             nodes = nodes.rstrip("+ ").rstrip(",")
             name = _GR_FAILURE_NAMES.get(kind, f"Failure ({kind})")
@@ -291,6 +291,7 @@ class TeradyneGR228xConverter(FileConverter):
             context.log.debug("line %d: not a GR228x measurement, skipped: %r", number, line[:80])
             return
         ref, result, value, test_type, message = match.group("ref", "res", "val", "type", "msg")
+        message = message.strip()
         test_type = test_type.upper()
         name = f"{ref} ({test_type})" if test_type else ref
         key_match = _GR_CLASS.match(ref)
@@ -424,7 +425,7 @@ def _sp_tree(text: str) -> list[_Node]:
     top = _Node("")
     stack = [top]
     current = top
-    for match in _SP_TOKEN.finditer(text):
+    for match in _SP_TOKEN.finditer(text.rstrip()):  # no trailing blanks: \s* would rescan them
         kind = match.lastindex
         if kind == 2 or kind == 3:  # leaf
             current.kids.append(_Node(match.group(1).upper(), [match.group(kind).strip()]))
