@@ -159,8 +159,7 @@ class _Parser:
     layout stays in force, so a data line is read as curve data when its first value is a number and as a
     result line otherwise."""
 
-    def __init__(self, order: str) -> None:
-        self.order = order
+    def __init__(self) -> None:
         self.records: dict[tuple[str, str], _Record] = {}
         self.result_labels: list[str] = []
         self.curve_labels: list[str] = []
@@ -298,7 +297,7 @@ class SoundCheckConverter(FileConverter):
 
     def convert(self, source: SourceFile, context: ConversionContext) -> list[Report]:
         text = source.text()
-        parser = _Parser(self.arguments.date_order)
+        parser = _Parser()
         for number, raw in enumerate(text.splitlines(), 1):
             if number > _MAX_LINES:
                 raise ConversionError(f"more than {_MAX_LINES} lines", line=number)

@@ -106,7 +106,6 @@ class _Row:
     minus: tuple[float, bool] | None
     judgement: str
     function: str
-    details: str
     kind: str = ""  # ATDX "Loc." (SHRT, DNET, O-C...)
     label: str = ""  # the comment / net pair as written, for step names of open/short checks
 
@@ -330,7 +329,7 @@ def _tab_row(cells: list[str], columns: _TabColumns, line: int) -> _Row:
         comment=text, reference=reference, measured=_measured(v[8:12], line),
         raw_measured=" / ".join(r for r in (v[8], v[10]) if r),
         plus=_tolerance(v[24], line, "the + tolerance"), minus=_tolerance(v[25], line, "the - tolerance"),
-        judgement=v[26], function=v[27], details="", label=comment,
+        judgement=v[26], function=v[27], label=comment,
     )  # fmt: skip
 
 
@@ -375,7 +374,7 @@ def _quoted_row(text: str, line: int) -> _Row:
         reference=_quantity(values[0], line, "the reference value"), measured=measured,
         raw_measured=" / ".join(v.strip() for v in values[1:] if v.strip().strip(".")),
         plus=_tolerance(tolerances[0], line, "the + tolerance"), minus=_tolerance(tolerances[1], line, "the - tolerance"),
-        judgement=tail[0].strip(), function=function, details="", label=comment,
+        judgement=tail[0].strip(), function=function, label=comment,
     )  # fmt: skip
 
 
@@ -494,7 +493,7 @@ def _atdx_row(cells: list[str], columns: _AtdxColumns, line: int) -> _Row:
         raw_measured=" / ".join(r for r in (v[8], v[10]) if r),
         plus=_atdx_tolerance(v[21], v[22], line, "the + tolerance"),
         minus=_atdx_tolerance(v[23], v[24], line, "the - tolerance"),
-        judgement=v[25], function=v[20], details="", kind=v[5], label=label,
+        judgement=v[25], function=v[20], kind=v[5], label=label,
     )  # fmt: skip
 
 
@@ -613,6 +612,8 @@ def _add_row(parent: Any, row: _Row, name: str, atdx: bool, include_skipped: boo
         notes.append(f"judgement {row.judgement}")
     if row.function:
         notes.append(f"function {row.function}")
+    if row.kind:
+        notes.append(f"test type {row.kind}")
     fields: dict[str, Any] = {"report_text": "; ".join(notes)} if notes else {}
     if status == "S":
         if include_skipped:
@@ -698,11 +699,12 @@ class TakayaConverter(FileConverter):
             return 0.95
         if not head.startswith(b"@"):
             return 0.0
-        score = 0.3
-        for markers in ((b"* PASS *", b"* FAIL *"), (b"Model:",), (b"DATE ",), (b"GROUP No.",), (b"D.T:",)):
+        score = 0.1
+        for weight, markers in ((0.25, (b"* PASS *", b"* FAIL *")), (0.25, (b"Model:",)), (0.25, (b"DATE ",)),
+                                (0.15, (b"GROUP No.",)), (0.1, (b"D.T:",))):  # fmt: skip
             if any(marker in head for marker in markers):
-                score += 0.13
-        return min(score, 0.95)
+                score += weight
+        return round(min(score, 0.95), 2)
 
     def convert(self, source: SourceFile, context: ConversionContext) -> list[Report]:
         text = source.text()

@@ -164,7 +164,7 @@ def _snippets(root: ET.Element) -> list[list[tuple[str, str, float | None]]]:
     return found
 
 
-def _functions(group: ET.Element, where: str) -> list[_Function]:
+def _functions(group: ET.Element) -> list[_Function]:
     functions = []
     for index, element in enumerate(group.iterfind("testfunction")):
         name = (element.get("name") or "").strip() or f"Function {index + 1}"
@@ -302,9 +302,9 @@ class XjtagConverter(FileConverter):
         for index, element in enumerate(root):
             if element.tag == "testgroup":
                 title = (element.get("name") or "").strip() or f"Group {index + 1}"
-                groups.append((title, _merge(_functions(element, name), snippets)))
+                groups.append((title, _merge(_functions(element), snippets)))
             elif element.tag == "testfunction":
-                groups.append((None, _functions(_wrap(element), name)))
+                groups.append((None, _functions(_wrap(element))))
         exec_time = total_ms / 1000 if total_ms is not None else None
         if exec_time is None:
             times = [f.seconds for _, functions in groups for f in functions if f.seconds is not None]
