@@ -87,6 +87,11 @@ def _header(text: str) -> dict[str, str]:
 
 
 def _number(text: str, where: str, line: int) -> float | None:
+    try:
+        value = float(text)  # the common case
+        return value if math.isfinite(value) else None
+    except ValueError:
+        pass
     text = text.strip()
     if text in ("", "-", "--", "nan", "NaN"):
         return None
@@ -114,6 +119,13 @@ def _table(name: str, text: str) -> tuple[list[str], list[list[float | None]]]:
         if header and header[0].lower() == "name":  # single values: keep the name as text in column 0
             rows.append([cells[0].strip()] + [_number(c, name, number) for c in cells[1:len(header)]])  # type: ignore[list-item]
         else:
+            try:  # the common case: every cell a finite number
+                values: list[float | None] = [float(cell) for cell in cells[:len(header)]]
+                if all(map(math.isfinite, values)):  # type: ignore[arg-type]
+                    rows.append(values)
+                    continue
+            except ValueError:
+                pass
             rows.append([_number(c, name, number) for c in cells[:len(header)]])
     if header is None:
         raise ConversionError("the table is empty", element=name)

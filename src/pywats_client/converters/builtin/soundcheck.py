@@ -42,6 +42,7 @@ _TWO_LIMITS = re.compile(r"\s*([^/]+?)\s*/\s*([^/]+?)\s*\Z")
 _PASS_WORDS = frozenset({"PASS", "PASSED", "OK"})
 _FAIL_WORDS = frozenset({"FAIL", "FAILED", "NOK", "NG"})
 _SKIP_WORDS = frozenset({"VOID", "SKIP", "SKIPPED", "NOT TESTED", "N/A", "NA"})
+_AXIS = re.compile(r"\s*[xyz] axis\b", re.IGNORECASE)
 _MAX_LINES = 2_000_000
 
 
@@ -98,6 +99,11 @@ def _label(cell: str) -> str:
 
 def _number(text: str, line: int, what: str) -> float | None:
     """A number written with '.' or ',' as decimal separator; None for an empty cell."""
+    try:
+        value = float(text)  # the common case, surrounding blanks included
+        return value if math.isfinite(value) else None
+    except ValueError:
+        pass
     text = text.strip()
     if not text:
         return None
@@ -140,7 +146,7 @@ def _time(text: str, order: str, line: int) -> datetime:
 
 def _curve_header(cells: list[str], line: int) -> _Curve:
     curve = _Curve(name=cells[0].strip() or "Curve", line=line)
-    axes = [i for i, cell in enumerate(cells) if re.match(r"\s*[xyz] axis\b", cell, re.IGNORECASE)]
+    axes = [i for i, cell in enumerate(cells) if "axis" in cell and _AXIS.match(cell)]
     if axes:
         logs = {cells[i].strip()[0].lower() for i in axes if "log" in cells[i].lower()}
         curve.chart_type = {frozenset(): "Line", frozenset({"x"}): "LineLogX", frozenset({"y"}): "LineLogY"}.get(
@@ -232,8 +238,13 @@ class _Parser:
                        cell("unit", "units"), cell("result").upper(), cell("tolerance"), cell("limits", "limit"))  # fmt: skip
 
     def _curve_line(self, number: int, key: tuple[str, str], record: _Record, content: list[str]) -> None:
-        values = [value for value in (_number(cell, number, "the curve value") for cell in content if cell.strip())
-                  if value is not None]  # fmt: skip
+        try:
+            values = [float(cell) for cell in content if cell and not cell.isspace()]
+            if not all(map(math.isfinite, values)):
+                raise ValueError("not finite")
+        except ValueError:  # decimal commas, or a cell that is no number: the careful path says which
+            values = [value for value in (_number(cell, number, "the curve value") for cell in content
+                                          if cell.strip()) if value is not None]  # fmt: skip
         assert self.curve is not None
         block = self.block
         if block is None or self.block_key != key or len(block.rows) >= 3:
