@@ -20,7 +20,12 @@ Rules:
    Re-sending it is safe, since the server overwrites a report with the same id.
 4. **Done rows are a ledger** (source file → report id → server answer → serial number) without their payload,
    kept for ``done_retention_days`` and then pruned.
-5. **Errors are loud.** A database error is raised as :class:`QueueError` (:attr:`QueueError.disk_full` when
+5. **Synced where it matters.** A write whose loss could lose a report or undo a person's command (enqueue,
+   retry, drop, the ledger) is synced to disk before it returns (``synchronous=FULL``). Bookkeeping whose loss
+   only means a harmless resend after a power cut (claiming, marking done, rescheduling) is committed with
+   ``synchronous=NORMAL``: still atomic and never corrupt in WAL mode, it becomes durable with the next synced
+   write. That halves the syncs per report.
+6. **Errors are loud.** A database error is raised as :class:`QueueError` (:attr:`QueueError.disk_full` when
    the disk is full), never swallowed: the service pauses intake on a full disk and stops on anything else.
 
 One connection per :class:`ReportQueue`, used from one thread at a time (the service runs all queue work on one
@@ -183,8 +188,10 @@ class ReportQueue:
 
     # -- writing ---------------------------------------------------------------------------------------------
 
-    def _transaction(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _transaction(self, doing: str, work: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
         try:
+            if not durable:
+                self._db.execute("PRAGMA synchronous=NORMAL")  # rule 5; set back below
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 result = work(self._db)
@@ -200,6 +207,12 @@ class ReportQueue:
                 except sqlite3.Error:
                     pass
             raise _wrap(error, doing) from None
+        finally:
+            if not durable:
+                try:
+                    self._db.execute("PRAGMA synchronous=FULL")
+                except sqlite3.Error:
+                    pass
 
     def enqueue(self, reports: Sequence[NewReport], source: SourceRecord | None = None) -> list[str]:
         """Add reports durably (and the source to the ledger) in one transaction.
@@ -263,7 +276,7 @@ class ReportQueue:
         the instance lock."""
         return self._transaction("recovering interrupted uploads", lambda db: db.execute(
             "UPDATE reports SET state = 'pending', updated_at = ? WHERE state = 'uploading'", (self._clock(),)
-        ).rowcount)  # fmt: skip
+        ).rowcount, durable=False)  # fmt: skip
 
     def claim(self, limit: int) -> list[QueueItem]:
         """Up to ``limit`` due pending rows, oldest due first, now ``uploading``, with their payloads."""
@@ -281,7 +294,7 @@ class ReportQueue:
                 )
             return [_item(row, payload=True, claimed=True) for row in rows]
 
-        return self._transaction("claiming reports", work)
+        return self._transaction("claiming reports", work, durable=False)
 
     def complete(self, results: Iterable[tuple[str, int, str]]) -> int:
         """Mark uploads the server accepted as done: ``(id, revision, server answer)`` each. A row whose content
@@ -304,7 +317,7 @@ class ReportQueue:
                                (now, report_id))  # fmt: skip
             return done
 
-        return self._transaction("marking uploads done", work) if results else 0
+        return self._transaction("marking uploads done", work, durable=False) if results else 0
 
     def reschedule(self, report_id: str, *, delay: float, error: str | None, count_attempt: bool = True) -> None:
         """Back to pending, due in ``delay`` seconds (a transient failure, or an upload that was not made)."""
@@ -313,7 +326,7 @@ class ReportQueue:
             "UPDATE reports SET state = 'pending', next_attempt_at = ?, updated_at = ?, "
             "last_error = COALESCE(?, last_error), attempts = attempts - ? WHERE id = ? AND state = 'uploading'",
             (now + max(delay, 0.0), now, error, 0 if count_attempt else 1, report_id),
-        ))  # fmt: skip
+        ), durable=False)  # fmt: skip
 
     def fail(self, report_id: str, error: str) -> None:
         """The server rejected the report: dead-letter it with the server's reason."""
@@ -344,7 +357,7 @@ class ReportQueue:
         now = self._clock()
         return self._transaction("making reports due", lambda db: db.execute(
             "UPDATE reports SET next_attempt_at = ? WHERE state = 'pending' AND next_attempt_at > ?", (now, now)
-        ).rowcount)  # fmt: skip
+        ).rowcount, durable=False)  # fmt: skip
 
     def retry(self, ids: Sequence[str] | None = None, *, states: Sequence[str] = ("failed", "held")) -> int:
         """Failed (and held) rows back to pending with a fresh attempt count: all of them, or those in ``ids``;

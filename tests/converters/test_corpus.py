@@ -67,3 +67,10 @@ def test_sample_converts_and_the_emulator_accepts_it(path: Path, emulator) -> No
             wsjf.loads(text)  # strict lengths and every structural rule
             answer = client.post("/api/Report/WSJF", content=text, headers={"Content-Type": "application/json"})
             assert answer.status_code == 200, f"{path.name} ({name}): {answer.text}"
+
+
+def test_every_builtin_converter_module_loads() -> None:
+    from pywats_client.converters.builtin import LOAD_ERRORS, builtin_converters
+
+    builtin_converters()
+    assert LOAD_ERRORS == {}

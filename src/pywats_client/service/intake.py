@@ -184,7 +184,7 @@ class Intake:
         extra = {"correlation_id": correlation}
         self.stats.files_picked += 1
         self.bus.publish("picked_up", converter=self.name, source=str(entry.path), correlation_id=correlation)
-        log.info("%s: picked up %s", self.name, entry.path.name, extra=extra)
+        log.debug("%s: picked up %s", self.name, entry.path.name, extra=extra)
         try:
             converted = await self.pool().run(lambda: self._convert(entry, correlation), timeout=self.entry.timeout_s,
                                               what=f"{self.name}: {entry.path.name}")  # fmt: skip
