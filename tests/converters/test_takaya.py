@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import CONTEXT, FIXTURES, convert
+from converter_support import FIXTURES, convert
 
 from pywats.formats import wsjf
 from pywats_client.converters import ConversionContext, ConversionError, SourceFile
@@ -278,4 +278,3 @@ def test_fixtures_through_the_service_path_are_accepted_by_the_emulator(emulator
             answer = client.post("/api/Report/WSJF", content=wsjf.dumps(report),
                                  headers={"Content-Type": "application/json"})  # fmt: skip
             assert answer.status_code == 200, answer.text
-    assert CONTEXT.station.name == "TEST-STATION"
