@@ -1,0 +1,130 @@
+"""``pywats-client service`` (run in the foreground), ``status`` and ``instances``.
+
+``status`` reads what is on disk: the lock (is a service running, which pid), the configuration and the queue.
+All of it is gathered by :func:`gather_status`, the one place to change when status asks a running service
+over its control API instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import typer
+
+from ..config import ConfigError
+from ..instance import InstancePaths, list_instances
+from ..lock import is_locked, read_holder
+from ..service import AsyncClientService
+from ._common import State, age, describe, detach_logging, get_state, table
+
+app = typer.Typer()
+
+
+@app.command("service")
+def service(ctx: typer.Context) -> None:
+    """Run the service in the foreground until Ctrl+C or SIGTERM."""
+    state = get_state(ctx)
+    detach_logging()  # the service logs to stderr itself (and to its log files)
+    overrides: dict[str, Any] = {}
+    if state.verbose:
+        overrides["log_level"] = "DEBUG"
+    elif state.quiet:
+        overrides["log_level"] = "WARNING"
+    runner = AsyncClientService(state.paths, config_file=state.config_override, overrides=overrides,
+                                log_to_stderr=True)  # fmt: skip
+    code = asyncio.run(runner.run(install_signal_handlers=True))
+    raise typer.Exit(code)
+
+
+def gather_status(state: State) -> dict[str, Any]:
+    """Everything ``status`` shows, as plain data (no secrets)."""
+    paths = state.paths
+    running = is_locked(paths.lock_file)
+    holder = read_holder(paths.lock_file) if running else {}
+    status: dict[str, Any] = {
+        "instance": paths.name, "folder": str(paths.root), "running": running, "pid": holder.get("pid"),
+        "started_at": holder.get("started"), "state": "RUNNING" if running else "STOPPED", "server_url": None,
+        "config_file": str(state.config_path), "config_error": None, "converters": [],
+    }  # fmt: skip
+    try:
+        config = state.load_config()
+    except ConfigError as error:
+        status["config_error"] = describe(error)
+    else:
+        status["server_url"] = config.server_url
+        status["converters"] = [
+            {"name": entry.name, "converter": entry.converter, "enabled": entry.enabled,
+             "watch": str(entry.folders(paths)[0])}
+            for entry in config.converters
+        ]  # fmt: skip
+    queue = state.open_queue()
+    if queue is None:
+        status["queue"] = {"exists": False, "oldest_pending_age_s": None}
+    else:
+        try:
+            status["queue"] = {**queue.counts(), "oldest_pending_age_s": queue.oldest_pending_age()}
+        finally:
+            queue.close()
+    return status
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="compact JSON")) -> None:
+    """Show whether the service runs, its server, queue and converters."""
+    state = get_state(ctx)
+    info = gather_status(state)
+    if as_json:
+        state.emit_json(info)
+        return
+    if info["running"]:
+        since = f", up {age(time.time() - info['started_at'])}" if info["started_at"] else ""
+        service_line = f"running (pid {info['pid']}{since})"
+    else:
+        service_line = "not running"
+    state.echo(f"instance     {info['instance']}  ({info['folder']})")
+    state.echo(f"service      {service_line}")
+    state.echo(f"server       {info['server_url'] or '(not configured)'}")
+    if info["config_error"]:
+        state.echo(f"config       INVALID: {info['config_error']}")
+    queue = info["queue"]
+    if queue.get("exists") is False:
+        state.echo("queue        (empty: nothing queued yet)")
+    else:
+        counts = ", ".join(f"{queue[name]} {name}" for name in ("pending", "uploading", "failed", "held", "done"))
+        oldest = queue["oldest_pending_age_s"]
+        state.echo(f"queue        {counts}" + (f"; oldest waiting {age(oldest)}" if oldest is not None else ""))
+    converters = info["converters"]
+    if not converters:
+        state.echo("converters   (none configured)")
+    for index, entry in enumerate(converters):
+        label = "converters" if index == 0 else ""
+        enabled = "" if entry["enabled"] else " (disabled)"
+        state.echo(f"{label:<12} {entry['name']}: {entry['converter']} watching {entry['watch']}{enabled}")
+
+
+@app.command("instances")
+def instances(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="compact JSON")) -> None:
+    """List every instance on this computer and whether its service runs."""
+    state = get_state(ctx)
+    rows = []
+    for name in list_instances():
+        paths = InstancePaths.of(name)
+        running = is_locked(paths.lock_file)
+        rows.append({"name": name, "running": running, "pid": read_holder(paths.lock_file).get("pid") if running else None,
+                     "configured": paths.config_file.exists(), "folder": str(paths.root)})  # fmt: skip
+    if as_json:
+        state.emit_json({"instances": rows})
+        return
+    if not rows:
+        state.info("no instances yet (create one with 'pywats-client --instance NAME config init ...')")
+        return
+    grid = table("instance", "service", "configured", "folder")
+    for row in rows:
+        service_text = f"running (pid {row['pid']})" if row["running"] else "stopped"
+        grid.add_row(row["name"], service_text, "yes" if row["configured"] else "no", row["folder"])
+    state.out.print(grid)
+
+
+__all__ = ["app", "gather_status"]
