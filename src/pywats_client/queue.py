@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -296,6 +297,14 @@ class ReportQueue:
 
         return self._transaction("claiming reports", work, durable=False)
 
+    def unclaim(self, ids: Sequence[str]) -> int:
+        """Claimed rows that were not sent after all back to pending, their attempt not counted; how many."""
+        now = self._clock()
+        return self._transaction("returning claimed reports", lambda db: sum(db.execute(
+            "UPDATE reports SET state = 'pending', attempts = MAX(attempts - 1, 0), updated_at = ? "
+            "WHERE id = ? AND state = 'uploading'", (now, report_id)).rowcount for report_id in ids
+        ), durable=False)  # fmt: skip
+
     def complete(self, results: Iterable[tuple[str, int, str]]) -> int:
         """Mark uploads the server accepted as done: ``(id, revision, server answer)`` each. A row whose content
         was replaced during the upload goes back to pending. Returns how many became done."""
@@ -454,6 +463,34 @@ def _item(row: sqlite3.Row, *, payload: bool = False, claimed: bool = False) -> 
     return QueueItem(**values, payload=row["payload"] if payload else None)
 
 
+class ThreadQueues:
+    """One :class:`ReportQueue` connection per thread, for worker threads that write the queue themselves (the
+    intake's conversion workers: read, convert, enqueue and move a file without a hop back to the loop)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._opened: list[ReportQueue] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> ReportQueue:
+        queue = getattr(self._local, "queue", None)
+        if queue is None:
+            queue = self._local.queue = ReportQueue(self.path)
+            with self._lock:
+                self._opened.append(queue)
+        return queue
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for queue in opened:
+            try:
+                queue.close()
+            except sqlite3.Error:
+                pass
+
+
 class AsyncReportQueue:
     """The queue for asyncio code: every call runs on one dedicated thread, in order, never on the loop."""
 
@@ -477,4 +514,4 @@ class AsyncReportQueue:
 
 
 __all__ = ["ACTIVE_STATES", "STATES", "AsyncReportQueue", "NewReport", "QueueError", "QueueItem", "ReportQueue",
-           "SourceRecord"]  # fmt: skip
+           "SourceRecord", "ThreadQueues"]  # fmt: skip

@@ -3,15 +3,20 @@
 The order of one source (the rule everything else relies on):
 
 1. the scanner judges it stable and takeable;
-2. it is read completely and closed, and converted on the conversion pool (with its time limit);
+2. it is read completely and closed, and converted (within its time limit);
 3. its reports are written to the queue, committed and synced (:meth:`ReportQueue.enqueue`), together with a
    ledger entry for the source;
 4. only then is the post-action applied (move / zip / delete / keep).
 
-A crash between 3 and 4 leaves the file in place: it is taken again, gives the same report ids (deterministic),
-the queue sees unchanged content, and the post-action is done. A source that fails to convert goes to the error
-folder with a ``.error.txt``. Reading or moving a file that a tester still holds, a vanished file, a full disk:
-each leaves the file where it is to be tried again later; nothing is dropped.
+Steps 2-4 run on one worker thread of the conversion pool, with that thread's own queue connection, so a file
+costs the event loop one hand-over, not five. A crash between 3 and 4 leaves the file in place: it is taken again,
+the ledger knows it, and only the post-action is done. A source that fails to convert goes to the error folder
+with a ``.error.txt``. A file a tester still holds, a vanished file, a full disk: each leaves the file where it is,
+to be tried again later; nothing is dropped.
+
+A conversion that overruns its time limit is abandoned: the source goes to the error folder, and the worker,
+should the converter ever return, finds its job cancelled and writes nothing (a lock per job makes "cancelled"
+and "queued" exclusive).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -28,27 +34,16 @@ from pathlib import Path
 from pywats.formats import wsjf
 
 from ..config import ConverterConfig
-from ..converters import ConversionContext, ConversionError, Converter, SourceFile, SourceFolder, convert_source
+from ..converters import ConversionContext, ConversionError, Converter, ConverterCrashed, SourceFile, SourceFolder
+from ..converters import convert_source
 from ..converters.sources import sidecar_paths
 from ..postactions import finish, to_error_folder
-from ..queue import AsyncReportQueue, NewReport, QueueError, SourceRecord
+from ..queue import NewReport, QueueError, SourceRecord, ThreadQueues
 from ..scanner import Entry, FolderScanner
 from .conversions import ConversionPool
 from .events import Alerts, EventBus, Stats
 
 log = logging.getLogger("pywats_client.intake")
-
-
-class _SourceChanged(Exception):
-    """The file changed while it was being read: it is not finished yet."""
-
-
-@dataclass
-class _Converted:
-    sha256: str
-    converter: str
-    reports: list[NewReport]
-    seconds: float
 
 
 @dataclass
@@ -62,6 +57,25 @@ class IntakeSettings:
 
 
 @dataclass
+class _Job:
+    entry: Entry
+    correlation_id: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cancelled: bool = False
+
+
+@dataclass
+class _Outcome:
+    """What became of one source (reported by the event loop: events, counters, wake-ups)."""
+
+    kind: str  # queued, failed, again (already in the ledger), changed, gone, unreadable, abandoned
+    reports: int = 0
+    new: int = 0
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
 class Intake:
     """The intake of one converter entry. :meth:`run` is a supervised task of the service."""
 
@@ -70,7 +84,7 @@ class Intake:
     watch: Path
     done: Path
     error: Path
-    queue: AsyncReportQueue
+    queues: ThreadQueues
     pool: Callable[[], ConversionPool]
     context: Callable[[], ConversionContext]
     settings: Callable[[], IntakeSettings]
@@ -109,8 +123,7 @@ class Intake:
             settings = self.settings()
             self.scanner.stability_window = settings.stability_window_s
             wait = settings.polling_interval_s if settings.polling else settings.rescan_interval_s
-            blocked = self.gate()
-            if blocked is None:
+            if self.gate() is None:
                 recheck = await self._take_some()
                 if recheck is not None:
                     wait = min(wait, recheck + 0.005)
@@ -152,12 +165,20 @@ class Intake:
             if entry.path not in self._in_flight:
                 self._in_flight[entry.path] = asyncio.create_task(self._take(entry), name=f"take {entry.path.name}")
         if self._backlog:
-            recheck = 0.0 if recheck is None else min(recheck, 0.0)
+            recheck = 0.0
         return recheck
 
+    # -- one source, on the event loop ----------------------------------------------------------------------
+
     async def _take(self, entry: Entry) -> None:
+        job = _Job(entry, uuid.uuid4().hex[:12])
         try:
-            await self._handle(entry)
+            try:
+                outcome = await self.pool().run(lambda: self._process(job), timeout=self.entry.timeout_s,
+                                                what=f"{self.name}: {entry.path.name}")  # fmt: skip
+            except ConverterCrashed as error:  # the time limit: abandon the job, set the file aside
+                outcome = await asyncio.to_thread(self._abandon, job, str(error))
+            self._report(job, outcome)
         except QueueError as error:
             if error.disk_full:
                 self.alerts.raise_("disk_full", f"the queue's disk is full: intake waits ({error})")
@@ -174,72 +195,95 @@ class Intake:
             if self._backlog or not self._in_flight:
                 self.trigger.set()
 
-    async def _handle(self, entry: Entry) -> None:
-        key = (str(entry.path), entry.size, entry.mtime_ns)
-        ledger = await self.queue.source_taken(*key)
-        if ledger is not None:  # taken before: only the post-action is left to do (or it is kept on purpose)
-            await self._after(entry, ledger.outcome, ledger.detail or "")
-            return
-        correlation = uuid.uuid4().hex[:12]
-        extra = {"correlation_id": correlation}
-        self.stats.files_picked += 1
-        self.bus.publish("picked_up", converter=self.name, source=str(entry.path), correlation_id=correlation)
-        log.debug("%s: picked up %s", self.name, entry.path.name, extra=extra)
-        try:
-            converted = await self.pool().run(lambda: self._convert(entry, correlation), timeout=self.entry.timeout_s,
-                                              what=f"{self.name}: {entry.path.name}")  # fmt: skip
-        except _SourceChanged:
-            log.info("%s: %s changed while it was read; waiting for it to settle", self.name, entry.path.name, extra=extra)
-            return
-        except FileNotFoundError:
-            return  # gone before it could be read: nothing to do
-        except OSError as error:
-            log.warning("%s: cannot read %s: %s (trying again later)", self.name, entry.path.name, error, extra=extra)
-            return
-        except ConversionError as error:
+    def _report(self, job: _Job, outcome: _Outcome) -> None:
+        source = str(job.entry.path)
+        extra = {"correlation_id": job.correlation_id}
+        if outcome.kind in ("queued", "failed"):
+            self.stats.files_picked += 1
+            self.bus.publish("picked_up", converter=self.name, source=source, correlation_id=job.correlation_id)
+        if outcome.kind == "queued":
+            self.stats.conversions[(self.name, "ok")] += 1
+            self.stats.observe(self.stats.conversion_seconds, outcome.seconds)
+            log.info("%s: %s → %d report(s) queued (%d new) in %.3f s", self.name, job.entry.path.name,
+                     outcome.reports, outcome.new, outcome.seconds, extra=extra)  # fmt: skip
+            self.bus.publish("converted", converter=self.name, source=source, reports=outcome.reports,
+                             seconds=outcome.seconds, correlation_id=job.correlation_id)  # fmt: skip
+            if outcome.new:
+                self.on_queued()
+        elif outcome.kind == "failed":
             self.stats.conversions[(self.name, "failed")] += 1
-            self.stats.error(self.name, f"{entry.path.name}: {error}")
-            self.bus.publish("conversion_failed", converter=self.name, source=str(entry.path), reason=str(error),
-                             correlation_id=correlation)  # fmt: skip
-            log.warning("%s: %s failed to convert: %s", self.name, entry.path.name, error, extra=extra)
-            sha = getattr(error, "source_sha256", "")
-            await self.queue.record_source(SourceRecord(*key, sha, self.converter.name, "error", 0, str(error)))
-            await self._after(entry, "error", str(error))
-            return
-        outcomes = await self.queue.enqueue(
-            converted.reports, SourceRecord(*key, converted.sha256, converted.converter, "queued", len(converted.reports))
-        )
-        self.stats.conversions[(self.name, "ok")] += 1
-        self.stats.observe(self.stats.conversion_seconds, converted.seconds)
-        new = sum(outcome != "unchanged" for outcome in outcomes)
-        log.info("%s: %s → %d report(s) queued (%d new) in %.3f s", self.name, entry.path.name, len(outcomes), new,
-                 converted.seconds, extra=extra)  # fmt: skip
-        self.bus.publish("converted", converter=self.name, source=str(entry.path), reports=len(outcomes),
-                         seconds=converted.seconds, correlation_id=correlation)  # fmt: skip
-        if new:
-            self.on_queued()
-        await self._after(entry, "queued", "")
+            self.stats.error(self.name, f"{job.entry.path.name}: {outcome.reason}")
+            log.warning("%s: %s failed to convert: %s", self.name, job.entry.path.name, outcome.reason, extra=extra)
+            self.bus.publish("conversion_failed", converter=self.name, source=source, reason=outcome.reason,
+                             correlation_id=job.correlation_id)  # fmt: skip
+        elif outcome.kind == "changed":
+            log.info("%s: %s changed while it was read; waiting for it to settle", self.name, job.entry.path.name)
+        elif outcome.kind == "unreadable":
+            log.warning("%s: cannot read %s: %s (trying again later)", self.name, job.entry.path.name, outcome.reason)
 
-    def _convert(self, entry: Entry, correlation: str) -> _Converted:
-        """Read, convert and serialise one source (on the conversion pool)."""
+    # -- one source, on a worker thread ---------------------------------------------------------------------
+
+    def _key(self, entry: Entry) -> tuple[str, int, int]:
+        return str(entry.path), entry.size, entry.mtime_ns
+
+    def _process(self, job: _Job) -> _Outcome:
+        """Ledger check, read, convert, enqueue, post-action (see the module docstring)."""
+        entry = job.entry
+        queue = self.queues.get()
+        ledger = queue.source_taken(*self._key(entry))
+        if ledger is not None:  # taken before: only the post-action is left to do (or it is kept on purpose)
+            self._after(entry, ledger.outcome, ledger.detail or "")
+            return _Outcome("again")
         started = time.perf_counter()
-        source = SourceFolder.read(entry.path) if entry.is_dir else SourceFile.read(entry.path)
-        if not entry.is_dir:
-            stat = entry.path.stat()
-            if (stat.st_size, stat.st_mtime_ns) != (entry.size, entry.mtime_ns) or len(source.data) != entry.size:
-                raise _SourceChanged()
+        try:
+            source = SourceFolder.read(entry.path) if entry.is_dir else SourceFile.read(entry.path)
+            if not entry.is_dir:
+                stat = entry.path.stat()
+                if (stat.st_size, stat.st_mtime_ns) != (entry.size, entry.mtime_ns) or len(source.data) != entry.size:
+                    return _Outcome("changed")
+        except FileNotFoundError:
+            return _Outcome("gone")
+        except (OSError, ConversionError) as error:
+            return _Outcome("unreadable", reason=str(error))
         try:
             conversion = convert_source(self.converter, source, self.context())
+            reports = [
+                NewReport(id=str(report.id).lower(), payload=wsjf.dumps(report), source=str(entry.path),
+                          source_sha256=source.sha256, converter=conversion.converter.name,
+                          correlation_id=job.correlation_id, serial_number=report.sn, part_number=report.pn)
+                for report in conversion.reports
+            ]  # fmt: skip
         except ConversionError as error:
-            error.source_sha256 = source.sha256  # type: ignore[attr-defined]  # for the ledger
-            raise
-        reports = [
-            NewReport(id=str(report.id).lower(), payload=wsjf.dumps(report), source=str(entry.path),
-                      source_sha256=source.sha256, converter=conversion.converter.name, correlation_id=correlation,
-                      serial_number=report.sn, part_number=report.pn)  # fmt: skip
-            for report in conversion.reports
-        ]
-        return _Converted(source.sha256, conversion.converter.name, reports, time.perf_counter() - started)
+            with job.lock:
+                if job.cancelled:
+                    return _Outcome("abandoned")
+                record = SourceRecord(*self._key(entry), source.sha256, self.converter.name, "error", 0, str(error))
+                queue.record_source(record)
+                self._after(entry, "error", str(error))
+            return _Outcome("failed", reason=str(error))
+        with job.lock:
+            if job.cancelled:
+                return _Outcome("abandoned")
+            record = SourceRecord(*self._key(entry), source.sha256, conversion.converter.name, "queued", len(reports))
+            outcomes = queue.enqueue(reports, record)
+            self._after(entry, "queued", "")
+        new = sum(outcome != "unchanged" for outcome in outcomes)
+        return _Outcome("queued", reports=len(reports), new=new, seconds=time.perf_counter() - started)
+
+    def _abandon(self, job: _Job, reason: str) -> _Outcome:
+        """The conversion overran its time limit: set the file aside (unless the worker just queued it)."""
+        with job.lock:
+            job.cancelled = True
+            try:
+                stat = job.entry.path.stat()
+            except OSError:
+                return _Outcome("gone")
+            if (stat.st_size, stat.st_mtime_ns) != (job.entry.size, job.entry.mtime_ns):
+                return _Outcome("changed")
+            record = SourceRecord(*self._key(job.entry), "", self.converter.name, "error", 0, reason)
+            self.queues.get().record_source(record)
+            self._after(job.entry, "error", reason)
+        return _Outcome("failed", reason=reason)
 
     def _companions(self, entry: Entry) -> list[Path]:
         companions = sidecar_paths(entry.path) if entry.is_dir else []
@@ -247,25 +291,24 @@ class Intake:
             companions.append(Path(str(entry.path) + self.entry.ready_marker))
         return companions
 
-    async def _after(self, entry: Entry, outcome: str, reason: str) -> None:
-        """The post-action for a source already recorded in the ledger (retried on the next scan if it fails)."""
+    def _after(self, entry: Entry, outcome: str, reason: str) -> None:
+        """The post-action for a source already recorded in the ledger (tried again at the next scan if it fails)."""
         companions = self._companions(entry)
         try:
             if outcome == "error":
-                await asyncio.to_thread(to_error_folder, entry.path, self.watch, self.error,
-                                        converter=self.converter.name, reason=reason, companions=companions)  # fmt: skip
+                to_error_folder(entry.path, self.watch, self.error, converter=self.converter.name, reason=reason,
+                                companions=companions)  # fmt: skip
             elif self.entry.post_action == "keep":
-                self._kept.add((str(entry.path), entry.size, entry.mtime_ns))
+                self._kept.add(self._key(entry))
                 if self.entry.ready_marker:  # the marker has done its job; the file itself stays
-                    await asyncio.to_thread(Path(str(entry.path) + self.entry.ready_marker).unlink, missing_ok=True)
+                    Path(str(entry.path) + self.entry.ready_marker).unlink(missing_ok=True)
             else:
-                await asyncio.to_thread(finish, entry.path, self.entry.post_action, self.watch, self.done, companions)
+                finish(entry.path, self.entry.post_action, self.watch, self.done, companions)
         except FileNotFoundError:
             pass  # someone else moved it already
         except OSError as error:
             log.warning("%s: %s could not be moved out of the watch folder: %s (trying again at the next scan)",
                         self.name, entry.path.name, error)  # fmt: skip
-            self.stats.error(self.name, f"{entry.path.name}: post-action failed: {error}")
 
 
 __all__ = ["Intake", "IntakeSettings"]

@@ -41,7 +41,7 @@ from ..converters import ConversionContext, Converter, ConverterArgumentError, C
 from ..instance import InstancePaths
 from ..lock import InstanceLock
 from ..logs import REDACT, InstanceLogging
-from ..queue import AsyncReportQueue
+from ..queue import AsyncReportQueue, ThreadQueues
 from .conversions import ConversionPool
 from .events import Alerts, EventBus, Stats
 from .intake import Intake, IntakeSettings
@@ -104,6 +104,7 @@ class AsyncClientService:
         self._logging: InstanceLogging | None = None
         self._supervisor = Supervisor(self.stats)
         self._pool: ConversionPool | None = None
+        self._worker_queues: ThreadQueues | None = None
         self._uploader: Uploader | None = None
         self._client: AsyncWATS | None = None
         self._probe_client: AsyncWATS | None = None
@@ -205,6 +206,7 @@ class AsyncClientService:
         log.info("starting instance %s (pywats %s, pid %d)", self.paths.name, pywats_version, os.getpid())
         try:
             self.queue = await asyncio.to_thread(AsyncReportQueue, self.paths.queue_db)
+            self._worker_queues = ThreadQueues(self.paths.queue_db)
             recovered = await self.queue.recover()
         except Exception as error:
             self._set_state(ServiceState.ERROR)
@@ -259,6 +261,8 @@ class AsyncClientService:
         self._client = self._probe_client = None
         if self._pool is not None:
             self._pool.close()
+        if self._worker_queues is not None:
+            self._worker_queues.close()
         if self.queue is not None:
             try:
                 await self.queue.recover()  # uploads cut short go back to pending now, not at the next start
@@ -451,9 +455,9 @@ class AsyncClientService:
             log.error("converter %s not loaded: %s", entry.name, error)
             return
         watch, done, error_folder = entry.folders(self.paths)
-        assert self.queue is not None and self._uploader is not None
+        assert self._worker_queues is not None and self._uploader is not None
         intake = Intake(
-            entry=entry, converter=converter, watch=watch, done=done, error=error_folder, queue=self.queue,
+            entry=entry, converter=converter, watch=watch, done=done, error=error_folder, queues=self._worker_queues,
             pool=lambda: self._pool, context=self._context, settings=self._intake_settings, gate=self._gate,
             bus=self.bus, stats=self.stats, alerts=self.alerts, on_queued=self._uploader.notify,
             on_fatal=self._on_fatal,

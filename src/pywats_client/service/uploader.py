@@ -23,6 +23,7 @@ does not hold an upload slot.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import random
 import ssl
@@ -133,6 +134,7 @@ class Uploader:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     held_reason: str | None = None
     _in_flight: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _ready: collections.deque[QueueItem] = field(default_factory=collections.deque)
     _done: list[tuple[str, int, str]] = field(default_factory=list)
     _flushing: asyncio.Task[None] | None = None
     _held_since: float = 0.0
@@ -176,31 +178,51 @@ class Uploader:
                 pass
 
     async def _dispatch(self) -> float | None:
-        """Start what can be started; how long to sleep (None: look again at once)."""
+        """Start what can be started; how long to sleep (None: look again at once).
+
+        Reports are claimed ahead, up to twice the concurrency, into a small buffer: one claim per batch
+        instead of one per finished upload. Whatever is buffered goes back to pending the moment uploads
+        must stop (pause, hold, breaker open, shutdown).
+        """
         settings = self.settings()
-        if self.paused():
-            return 1.0
         client = self.client()
-        if client is None:
-            self._hold("no server configured (set server_url and api_token)")
-            return settings.hold_recheck_s
-        if self.held_reason is not None:
+        if self.paused() or client is None or self.held_reason is not None:
+            await self._unclaim()
+            if self.paused():
+                return 1.0
+            if client is None:
+                self._hold("no server configured (set server_url and api_token)")
+                return settings.hold_recheck_s
             return await self._recheck_hold(settings)
         state = self.breaker.state
         if state is CircuitState.OPEN:
+            await self._unclaim()
             return max(self.breaker.retry_in, 0.05)
-        limit = settings.concurrency - len(self._in_flight)
         if state is CircuitState.HALF_OPEN:
-            limit = 0 if self._in_flight else 1  # one probe at a time
-        if limit <= 0:
-            return 1.0  # a finishing upload wakes us sooner
-        items = await self.queue.claim(limit)
-        for item in items:
+            free = 0 if self._in_flight else 1  # one probe at a time
+        else:
+            free = settings.concurrency - len(self._in_flight)
+        claimed_all = False
+        if free > len(self._ready) and state is CircuitState.CLOSED:
+            want = settings.concurrency * 2 - len(self._ready)
+            items = await self.queue.claim(want)
+            self._ready.extend(items)
+            claimed_all = len(items) == want
+        elif free > len(self._ready):
+            self._ready.extend(await self.queue.claim(free - len(self._ready)))
+        while free > 0 and self._ready:
+            item = self._ready.popleft()
             self._in_flight[item.id] = asyncio.create_task(self._upload(client, item), name=f"upload {item.id}")
-        if len(items) == limit and state is CircuitState.CLOSED:
-            return None if len(self._in_flight) < settings.concurrency else 1.0
+            free -= 1
+        if self._ready or claimed_all:
+            return 1.0  # more is waiting: a finishing upload wakes us
         due = await self.queue.next_due()
         return 60.0 if due is None else min(max(due, 0.01), 60.0)
+
+    async def _unclaim(self) -> None:
+        if self._ready:
+            ids, self._ready = [item.id for item in self._ready], collections.deque()
+            await self.queue.unclaim(ids)
 
     async def _recheck_hold(self, settings: UploadSettings) -> float:
         waited = time.monotonic() - self._held_since
@@ -287,6 +309,7 @@ class Uploader:
     async def drain(self, timeout: float) -> None:
         """Stop claiming; give uploads in flight up to ``timeout`` to finish, then cancel them (they stay
         "uploading" and are sent again at the next start)."""
+        await self._unclaim()
         tasks = list(self._in_flight.values())
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
