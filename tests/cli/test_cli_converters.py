@@ -50,9 +50,9 @@ def report_file(folder: Path, sn: str, **options) -> Path:
 
 def test_add_list_disable_enable_remove(home: Path, tmp_path: Path) -> None:
     watch = tmp_path / "in"
-    added = cli("converters", "add", "line1", "--converter", "wsjf", "--watch", str(watch), "--done", str(tmp_path / "ok"),
-                "--error", str(tmp_path / "bad"), "--pattern", "*.json", "--pattern", "*.wsjf", "--recursive",
-                "--post-action", "zip", "--arg", "lengths=truncate")  # fmt: skip
+    added = cli("converters", "add", "line1", "--converter", "wsjf", "--watch", str(watch), "--done",
+                str(tmp_path / "ok"), "--error", str(tmp_path / "bad"), "--pattern", "*.json", "--pattern", "*.wsjf",
+                "--recursive", "--post-action", "zip", "--arg", "lengths=truncate")  # fmt: skip
     assert "added converter line1 (wsjf 1.0)" in added.stderr
     entry = saved(home)["converters"][0]
     assert entry["converter"] == "wsjf" and entry["watch"] == str(watch) and entry["done"] == str(tmp_path / "ok")

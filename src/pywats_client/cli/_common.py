@@ -108,7 +108,7 @@ class State:
         return config
 
     def remember_token(self, token: Any) -> None:
-        if isinstance(token, str) and token.strip():
+        if isinstance(token, str) and len(token.strip()) >= 4:  # shorter "secrets" would mask ordinary text
             self.secrets.add(token.strip())
 
     # -- output ----------------------------------------------------------------------------------------------
@@ -220,6 +220,9 @@ class CLIGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # `pywats-client queue export | head`: the reader left; say nothing more
+            _silence_stdout()
+            raise typer.Exit(1) from None
         except EXPECTED as error:
             state = ctx.obj if isinstance(ctx.obj, State) else None
             message = f"error: {describe(error)}"
@@ -228,6 +231,15 @@ class CLIGroup(TyperGroup):
             else:
                 Console(stderr=True).print(message, style="bold red", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so flushing it at exit does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests capture stdout)
+        pass
 
 
 def describe(error: BaseException) -> str:
@@ -328,7 +340,7 @@ def is_interactive() -> bool:
 
 
 __all__ = [
-    "CLIGroup", "EXPECTED", "detach_logging", "JSON_VERSION", "MASK", "State", "age", "convert_path", "describe", "get_state",
-    "is_interactive", "json_or_text", "make_converter", "make_state", "parse_arguments", "report_summary",
+    "CLIGroup", "EXPECTED", "JSON_VERSION", "MASK", "State", "age", "convert_path", "describe", "detach_logging",
+    "get_state", "is_interactive", "json_or_text", "make_converter", "make_state", "parse_arguments", "report_summary",
     "station_context", "table",
 ]  # fmt: skip

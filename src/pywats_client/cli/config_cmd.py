@@ -11,13 +11,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import typer
 
 from .. import config as config_module
 from ..config import ConfigError
-from ._common import MASK, get_state, json_or_text
+from ._common import MASK, State, get_state, json_or_text
 
 app = typer.Typer(help="Create, show and edit the configuration.", no_args_is_help=True)
 
@@ -72,7 +72,9 @@ def show(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=
 
 
 @app.command("get")
-def get(ctx: typer.Context, key: str = typer.Argument(..., help="dotted key: station.name, converters.0.watch")) -> None:
+def get(
+    ctx: typer.Context, key: str = typer.Argument(..., help="dotted key: station.name, converters.0.watch")
+) -> None:
     """Print one value of the effective configuration."""
     state = get_state(ctx)
     values = state.load_config().masked_dict()
@@ -118,13 +120,15 @@ def validate(
     path = file or state.config_path
     if not path.exists():
         state.fail(f"{path} does not exist")
+    where = str(path)
     try:
         config_module.validate(config_module.load_file(path), environment=False)
-        if file is None:  # the instance's own file: the environment must fit too
+        if file is None:  # the instance's own file: what the environment adds must fit too
+            where = "environment (PYWATS_*)"
             state.load_config()
     except ConfigError as error:
         for problem in error.problems:
-            state.error(f"{path}: {problem}")
+            state.error(f"{where}: {problem}")
         raise typer.Exit(1) from None
     state.echo(f"valid: {path}")
 
@@ -136,7 +140,7 @@ def _set_key(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
         raise ConfigError(f"{key}: {key.rpartition('.')[0]} is not a section") from None
 
 
-def _refuse(state: Any, error: ConfigError) -> None:
+def _refuse(state: State, error: ConfigError) -> NoReturn:
     for problem in error.problems:
         state.error(f"error: {problem}")
     state.error("nothing was saved")

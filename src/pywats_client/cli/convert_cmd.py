@@ -6,7 +6,8 @@ Then, unless ``--no-wait``:
 
 - a service runs for the instance: it uploads them; ``submit`` watches the queue until they are done or failed;
 - none runs: ``submit`` takes the instance lock and uploads them itself with the service's own
-  :class:`~pywats_client.service.uploader.Uploader` (same fault classes, backoff, hold), then lets go.
+  :class:`~pywats_client.service.uploader.Uploader` (same fault classes, backoff, hold), then lets go. While
+  it holds the lock it is the instance's uploader, so other reports waiting in the queue go out too.
 
 Reports that are not through when ``--timeout`` ends stay queued: the next service sends them.
 """
@@ -35,7 +36,8 @@ from ._common import State, convert_path, get_state, make_converter, parse_argum
 
 app = typer.Typer()
 
-FINISHED = ("done", "failed")
+FINISHED = ("done", "failed")  # queue states after which a report needs nobody
+OUTCOMES = ("uploaded", "rejected", "waiting", "queued")
 
 
 @app.command("convert")
@@ -118,7 +120,7 @@ def _enqueue(state: State, converter: Converter, files: list[Path], context: Con
             outcomes = queue.enqueue(reports, record)
             for report, outcome in zip(reports, outcomes):
                 queued[report.id] = {"file": str(path), "sn": report.serial_number, "outcome": outcome}
-            again = "" if any(outcome != "unchanged" for outcome in outcomes) or not outcomes else ", already queued before"
+            again = ", already queued before" if outcomes and set(outcomes) == {"unchanged"} else ""
             state.info(f"{path}: {len(reports)} report(s) queued ({conversion.converter.name}{again})")
         if queued:  # submitting again means "send it now": failed or held copies go back to pending, due now
             queue.retry(list(queued))
@@ -251,7 +253,8 @@ async def _follow(state: State, events: asyncio.Queue[Any], waiting: set[str], f
                 waiting.discard(report_id)
                 progress.update(task, advance=1, description="uploading")
             elif event.kind == "upload_retry" and report_id in waiting:
-                progress.update(task, description=f"retrying ({event.data['reason']}; next in {event.data['delay']:.1f} s)")
+                why = f"retrying ({event.data['reason']}; next in {event.data['delay']:.1f} s)"
+                progress.update(task, description=why)
             elif event.kind == "held":
                 return str(event.data.get("reason"))
     return None
@@ -279,8 +282,10 @@ async def _probe(client: AsyncWATS | None) -> Any:
 # -- the summary ---------------------------------------------------------------------------------------------
 
 
-def _summarise(state: State, queued: dict[str, dict[str, Any]], final: dict[str, QueueItem | None],
-               conversion_errors: list[dict[str, str]], held: str | None, no_wait: bool, as_json: bool) -> None:  # fmt: skip
+def _summarise(
+    state: State, queued: dict[str, dict[str, Any]], final: dict[str, QueueItem | None],
+    conversion_errors: list[dict[str, str]], held: str | None, no_wait: bool, as_json: bool,
+) -> None:  # fmt: skip
     rows = []
     for report_id, what in queued.items():
         item = final.get(report_id)
@@ -290,7 +295,7 @@ def _summarise(state: State, queued: dict[str, dict[str, Any]], final: dict[str,
         reason = item.last_error if item is not None and outcome in ("rejected", "waiting") else None
         rows.append({"id": report_id, "sn": what["sn"], "file": what["file"], "outcome": outcome, "state": row_state,
                      "reason": reason})  # fmt: skip
-    counts = {name: sum(row["outcome"] == name for row in rows) for name in ("uploaded", "rejected", "waiting", "queued")}
+    counts = {name: sum(row["outcome"] == name for row in rows) for name in OUTCOMES}
     failed = bool(counts["rejected"] or conversion_errors)
     if as_json:
         state.emit_json({"instance": state.instance, "reports": rows, "conversion_errors": conversion_errors,
@@ -303,7 +308,7 @@ def _summarise(state: State, queued: dict[str, dict[str, Any]], final: dict[str,
             state.echo(line)
         if held:
             state.warn(f"uploads are held: {held}. The reports stay queued and go once that is fixed.")
-        parts = [f"{counts[name]} {name}" for name in ("uploaded", "rejected", "waiting", "queued") if counts[name]]
+        parts = [f"{counts[name]} {name}" for name in OUTCOMES if counts[name]]
         if conversion_errors:
             parts.append(f"{len(conversion_errors)} file(s) failed to convert")
         (state.error if failed else state.success)(", ".join(parts) or "nothing to submit")

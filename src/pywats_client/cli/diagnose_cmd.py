@@ -183,7 +183,8 @@ def check_converters(state: State, config: ClientConfig) -> list[Check]:
         if problems:
             checks.append(Check(name, "fail", "; ".join(problems)))
         else:
-            checks.append(Check(name, "ok", f"{made.name} {made.version} loads; watching {entry.folders(state.paths)[0]}"))
+            watch = entry.folders(state.paths)[0]
+            checks.append(Check(name, "ok", f"{made.name} {made.version} loads; watching {watch}"))
     return checks
 
 

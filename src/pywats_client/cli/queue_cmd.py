@@ -97,12 +97,24 @@ def retry(
     if not report_ids and not all_:
         state.fail("give the ids of the reports to retry, or --all")
     queue = state.open_queue()
+    if queue is None:
+        state.success("0 report(s) back to pending (the queue is empty)")
+        return
     try:
-        count = 0 if queue is None else queue.retry(None if all_ else [item.lower() for item in report_ids or []])
+        if all_:
+            chosen = [item.id for which in ("failed", "held") for item in queue.list(which, limit=10**9)]
+        else:
+            chosen = [item.lower() for item in report_ids or []]
+        before = {report_id: queue.get(report_id) for report_id in chosen}
+        queue.retry(chosen)
     finally:
-        if queue is not None:
-            queue.close()
-    state.success(f"{count} report(s) back to pending")
+        queue.close()
+    stuck = sum(item is not None and item.state in ("failed", "held") for item in before.values())
+    due = sum(item is not None and item.state == "pending" for item in before.values())
+    state.success(f"{stuck} report(s) back to pending" + (f"; {due} already pending, now due" if due else ""))
+    missing = [report_id for report_id, item in before.items() if item is None]
+    if missing:
+        state.warn(f"not in the queue: {', '.join(missing)}")
 
 
 @app.command("drop")

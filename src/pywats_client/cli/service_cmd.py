@@ -112,8 +112,9 @@ def instances(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", 
     for name in list_instances():
         paths = InstancePaths.of(name)
         running = is_locked(paths.lock_file)
-        rows.append({"name": name, "running": running, "pid": read_holder(paths.lock_file).get("pid") if running else None,
-                     "configured": paths.config_file.exists(), "folder": str(paths.root)})  # fmt: skip
+        pid = read_holder(paths.lock_file).get("pid") if running else None
+        rows.append({"name": name, "running": running, "pid": pid, "configured": paths.config_file.exists(),
+                     "folder": str(paths.root)})  # fmt: skip
     if as_json:
         state.emit_json({"instances": rows})
         return
