@@ -167,7 +167,7 @@ def test_validate_says_valid_or_lists_every_problem(home: Path, tmp_path: Path) 
     assert "does not exist" in cli("config", "validate", str(tmp_path / "none.json"), code=1).stderr
 
 
-def test_config_file_option_and_instance_option(home: Path, tmp_path: Path) -> None:
+def test_config_file_option_and_instance_option(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     other = tmp_path / "elsewhere.json"
     cli("--config-file", str(other), "config", "init", "--server-url", "https://x.example", "--token", TOKEN)
     assert json.loads(other.read_text())["server_url"] == "https://x.example"
@@ -178,6 +178,10 @@ def test_config_file_option_and_instance_option(home: Path, tmp_path: Path) -> N
     assert json.loads(config_path(home, "line2").read_text())["server_url"] == "https://two.example"
     bad = cli("--instance", "../escape", "config", "show", code=2)
     assert "instance name" in bad.stderr
+    monkeypatch.setenv("PYWATS_INSTANCE", "line2")  # the environment names the instance too
+    assert cli("config", "get", "server_url").stdout == "https://two.example\n"
+    shown = json.loads(cli("-i", "default", "config", "show", "--json").stdout)  # the option beats the environment
+    assert shown["config"]["server_url"] is None
 
 
 def test_an_unreadable_configuration_is_one_red_line(home: Path) -> None:
