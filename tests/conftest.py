@@ -29,6 +29,15 @@ def sample_params(folder: str, pattern: str = "*") -> list:
     return [pytest.param(path, id=path.name, marks=pytest.mark.samples) for path in files]
 
 
+@pytest.fixture(autouse=True)
+def _private_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test writes the developer's keyring or their real machine key: tokens are sealed with a key under a
+    temporary PYWATS_HOME (a test that sets PYWATS_HOME itself overrides it)."""
+    monkeypatch.setenv("PYWATS_KEYRING", "0")
+    if "PYWATS_HOME" not in os.environ:
+        monkeypatch.setenv("PYWATS_HOME", str(tmp_path_factory.mktemp("pywats-home")))
+
+
 # -- emulator fixtures (pywats_emulator.testing) ---------------------------------------------------------
 # Imported inside the fixtures, so test runs without the emulator extra (FastAPI, uvicorn) still collect.
 

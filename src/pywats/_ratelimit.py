@@ -78,6 +78,16 @@ class TokenBucket:
             self._tokens -= 1.0
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
+    def try_take(self) -> float:
+        """Take one token if one is there and return 0.0; otherwise take nothing and return the seconds until
+        one will be (for servers answering 429 with ``Retry-After`` instead of making the caller wait)."""
+        with self._lock:
+            self._refill(self._clock())
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return 0.0
+            return (1.0 - self._tokens) / self.rate
+
     @property
     def available(self) -> float:
         """Tokens in the bucket now; negative while callers wait on credit."""

@@ -8,7 +8,9 @@ Where values come from, the first one found winning:
 3. the defaults below.
 
 Command-line flags are applied by the CLI on top (:func:`apply_overrides`). The file is written atomically
-(temporary file, fsync, rename) with owner-only permissions, and carries ``schema_version``. Every error names
+(temporary file, fsync, rename) with owner-only permissions, and carries ``schema_version``. The API token is
+never written in clear: :func:`save` seals it (system keyring, or encrypted with a machine-bound key, see
+:mod:`pywats_client.secrets`) and :func:`load_file` unseals it. Every error names
 the key and the rule it broke (:class:`ConfigError`). Values from the environment are never written back to the
 file: editing commands work on the file's own values (:func:`load_file`).
 """
@@ -29,11 +31,20 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from pywats import Station
 
+from . import secrets
 from .instance import InstancePaths
 
 SCHEMA_VERSION = 1
 _CONVERTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 PostAction = Literal["move", "delete", "zip", "keep"]
+
+
+class _Unsealable:
+    """Stands in for a sealed token that cannot be unsealed here; validation then says why (a ``config set
+    api_token`` simply replaces it)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 class ConfigError(ValueError):
@@ -156,6 +167,12 @@ class ClientConfig(BaseSettings):
     done_retention_days: float = Field(30.0, ge=0, description="how long uploaded reports stay in the ledger")
 
     ping_interval_s: float = Field(60.0, gt=0, le=86_400, description="how often the server is pinged")
+    control_rate_per_minute: int = Field(100, ge=1, description="control API requests a minute before 429")
+    control_burst: int = Field(20, ge=1, description="control API requests allowed at once above the rate")
+    control_port: int = Field(0, ge=0, le=65535, description="Windows: the control API's localhost port (0: any free)")
+    health_host: str = Field("127.0.0.1", description="address of the health and metrics endpoints")
+    health_port: int | None = Field(0, ge=0, le=65535, description="their port: 0 picks a free one, null turns them off")
+    health_queue_age_s: float = Field(3600.0, gt=0, description="a report waiting longer makes /health/details degraded")
     shutdown_timeout_s: float = Field(20.0, ge=0, le=600, description="time in-flight work gets at shutdown")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["plain", "json"] = "plain"
@@ -167,6 +184,13 @@ class ClientConfig(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:  # fmt: skip
         return (env_settings, init_settings)  # the environment beats the file
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _token_readable(cls, value: Any) -> Any:
+        if isinstance(value, _Unsealable):
+            raise ValueError(value.message)
+        return value
 
     @field_validator("server_url")
     @classmethod
@@ -260,8 +284,14 @@ def validate(data: dict[str, Any], *, environment: bool = True) -> ClientConfig:
         raise ConfigError(f"invalid configuration from the environment: {error}") from None
 
 
+def _instance_of(path: Path) -> InstancePaths:
+    """The instance a configuration file belongs to (its folder), for sealing its token."""
+    folder = Path(path).resolve().parent
+    return InstancePaths(folder.name or "default", folder)
+
+
 def load_file(path: Path) -> dict[str, Any]:
-    """The values saved in ``path`` ({} when it does not exist).
+    """The values saved in ``path`` ({} when it does not exist), the API token unsealed.
 
     Raises:
         ConfigError: the file is not readable JSON.
@@ -278,6 +308,12 @@ def load_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object")
+    token = data.get("api_token")
+    if isinstance(token, str) and secrets.is_sealed(token):
+        try:
+            data["api_token"] = secrets.unseal(token, _instance_of(path))
+        except secrets.SecretError as error:
+            data["api_token"] = _Unsealable(str(error))
     return data
 
 
@@ -291,7 +327,21 @@ def save(config: ClientConfig | dict[str, Any], path: Path) -> None:
     if isinstance(config, dict):
         config = validate(config, environment=False)
     data = config.file_dict()
+    paths = _instance_of(path)
+    previous = _saved_token(Path(path))
+    if data["api_token"] is not None:
+        data["api_token"] = secrets.seal(data["api_token"], paths)
+    if previous is not None and previous != data["api_token"]:
+        secrets.forget(previous, paths)  # a keyring entry the file no longer names
     write_private(Path(path), json.dumps(data, indent=2) + "\n")
+
+
+def _saved_token(path: Path) -> str | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8-sig")).get("api_token")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and secrets.is_sealed(value) else None
 
 
 def write_private(path: Path, text: str) -> None:

@@ -369,17 +369,20 @@ class ReportQueue:
         ).rowcount, durable=False)  # fmt: skip
 
     def retry(self, ids: Sequence[str] | None = None, *, states: Sequence[str] = ("failed", "held")) -> int:
-        """Failed (and held) rows back to pending with a fresh attempt count: all of them, or those in ``ids``;
-        pending rows in ``ids`` become due now. How many."""
+        """Failed (and held) rows back to pending with a fresh attempt count: all of them, or those in ``ids``
+        (pending rows named in ``ids`` become due now). How many."""
         now = self._clock()
-        marks = ", ".join("?" for _ in (*states, "pending"))
+        named = (*states, "pending")
 
         def work(db: sqlite3.Connection) -> int:
-            sql = (f"UPDATE reports SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? "
-                   f"WHERE state IN ({marks})")  # fmt: skip
+            def sql(chosen: tuple[str, ...]) -> str:
+                marks = ", ".join("?" for _ in chosen)
+                return (f"UPDATE reports SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? "
+                        f"WHERE state IN ({marks})")  # fmt: skip
+
             if ids is None:
-                return db.execute(sql, (now, now, *states, "pending")).rowcount
-            return sum(db.execute(sql + " AND id = ?", (now, now, *states, "pending", report_id)).rowcount
+                return db.execute(sql(tuple(states)), (now, now, *states)).rowcount
+            return sum(db.execute(sql(named) + " AND id = ?", (now, now, *named, report_id.lower())).rowcount
                        for report_id in ids)  # fmt: skip
 
         return self._transaction("retrying reports", work)
@@ -409,6 +412,11 @@ class ReportQueue:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as error:
             raise _wrap(error, doing) from None
+
+    def writable(self) -> bool:
+        """Whether a write transaction can be started now (the database is not read-only, locked or gone)."""
+        self._transaction("checking the queue is writable", lambda db: None, durable=False)
+        return True
 
     def counts(self) -> dict[str, int]:
         """Rows by state (every state listed, 0 included)."""

@@ -204,8 +204,12 @@ def _delete_quietly(keyring: ModuleType, username: str) -> bool:
 # -- the machine-bound key ------------------------------------------------------------------------------------
 
 
-def key_file() -> Path:
-    """Where the random half of the machine-bound key lives: ``$PYWATS_HOME/machine.key`` or the per-user one."""
+def key_file(paths: InstancePaths | None = None) -> Path:
+    """Where the random half of the machine-bound key lives: at the top of the tree the instance is in
+    (``<tree>/machine.key`` for ``<tree>/instances/<name>``), so the key follows the configuration's tree and not
+    whatever ``PYWATS_HOME`` the process happens to have; else ``$PYWATS_HOME/machine.key`` or the per-user one."""
+    if paths is not None and paths.root.parent.name == "instances":
+        return paths.root.parent.parent / KEY_FILE_NAME
     return home() / KEY_FILE_NAME
 
 
@@ -253,7 +257,7 @@ def _fernet(paths: InstancePaths, *, create: bool) -> Fernet:
 
 
 def _machine_secret(paths: InstancePaths, *, create: bool) -> bytes:
-    path = key_file()
+    path = key_file(paths)
     try:
         return _read_secret(path)
     except FileNotFoundError:

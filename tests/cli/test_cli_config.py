@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from pywats_client import config as config_module
 from typer.testing import CliRunner
 
 from pywats_client.cli import app
@@ -50,7 +52,8 @@ def test_init_writes_an_owner_only_file_and_refuses_to_overwrite(home: Path) -> 
     path = config_path(home)
     saved = json.loads(path.read_text())
     assert saved["server_url"] == "https://acme.wats.example"
-    assert saved["api_token"] == TOKEN  # the file holds it (owner-only); no output ever does
+    assert saved["api_token"].startswith("enc:v1:") and TOKEN not in path.read_text()  # sealed, never in clear
+    assert config_module.load_file(path)["api_token"] == TOKEN
     assert saved["station"] == {"name": "ICT-01", "location": "Line 1", "purpose": "Production"}
     if os.name == "posix":
         assert path.stat().st_mode & 0o077 == 0
@@ -65,7 +68,7 @@ def test_init_writes_an_owner_only_file_and_refuses_to_overwrite(home: Path) -> 
 
 def test_init_reads_the_token_from_stdin_and_refuses_a_bad_url(home: Path) -> None:
     cli("config", "init", "--server-url", "https://acme.wats.example", "--token", "-", input=TOKEN + "\n")
-    assert json.loads(config_path(home).read_text())["api_token"] == TOKEN
+    assert config_module.load_file(config_path(home))["api_token"] == TOKEN
     bad = cli("config", "init", "--server-url", "ftp://nope", "--force", code=1)
     assert "server_url" in bad.stderr and "nothing was saved" in bad.stderr
 
@@ -133,7 +136,7 @@ def test_set_changes_the_token_without_showing_it(home: Path) -> None:
     result = cli("config", "set", "api_token", TOKEN[::-1])
     assert TOKEN[::-1] not in result.stdout + result.stderr
     assert "api_token = ********" in result.stderr
-    assert json.loads(config_path(home).read_text())["api_token"] == TOKEN[::-1]
+    assert config_module.load_file(config_path(home))["api_token"] == TOKEN[::-1]
 
 
 def test_set_never_writes_environment_values_into_the_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +145,7 @@ def test_set_never_writes_environment_values_into_the_file(home: Path, monkeypat
     monkeypatch.setenv("PYWATS_API_TOKEN", "env-token-value")
     result = cli("config", "set", "station.location", "Hall B")
     assert "env-token-value" not in result.stdout + result.stderr
-    saved = json.loads(config_path(home).read_text())
+    saved = config_module.load_file(config_path(home))
     assert saved["server_url"] == "https://acme.wats.example"
     assert saved["api_token"] == TOKEN
     noted = cli("config", "set", "server_url", "https://file.example")

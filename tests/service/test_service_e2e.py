@@ -162,6 +162,7 @@ def test_a_hot_config_change_takes_effect_and_a_broken_edit_is_refused(station, 
     line.edit_config(converters=data["converters"])
     wait_until(lambda: any(c["name"] == "second" and c["state"] == "running" for c in line.status()["converters"]),
                what="the new converter running")  # fmt: skip
+    second.mkdir(parents=True, exist_ok=True)
     (second / "x.json").write_text(report_text("SN-HOT"), encoding="utf-8")
     line.wait_done(1)
 

@@ -29,6 +29,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from .. import config as config_module
+from ..control.protocol import ControlError
 from ..config import ClientConfig, ConfigError
 from ..converters import (
     Conversion,
@@ -53,7 +54,7 @@ JSON_VERSION = "1"
 
 EXPECTED: tuple[type[BaseException], ...] = (
     ConfigError, QueueError, ConverterLoadError, ConverterArgumentError, ConversionError, ServiceError,
-    InstanceLockedError, OSError,
+    InstanceLockedError, ControlError, OSError,
 )  # fmt: skip
 
 

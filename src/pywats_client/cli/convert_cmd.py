@@ -28,6 +28,8 @@ from pywats.formats import wsjf
 
 from ..config import ClientConfig
 from ..converters import ConversionContext, ConversionError, Converter
+from ..control.client import ControlClient, running
+from ..control.protocol import ControlError
 from ..lock import InstanceLock, InstanceLockedError, is_locked
 from ..queue import AsyncReportQueue, NewReport, QueueItem, ReportQueue, SourceRecord
 from ..service.events import Alerts, EventBus, Stats
@@ -151,8 +153,13 @@ def _progress(state: State) -> Progress:
 
 def _wait_for_service(state: State, ids: list[str], timeout: float) -> str | None:
     """Poll the queue until the service has finished with every id (or holds them, or stops); the hold reason."""
-    state.info("the service of this instance is running: it uploads them (it looks at the queue at least once a "
-               "minute)")
+    state.info("the service of this instance is running: it uploads them")
+    if running(state.paths):
+        try:
+            with ControlClient(state.paths, timeout=10) as control:
+                control.sync_now()  # send them now, not at the service's next look at the queue
+        except ControlError as error:
+            state.warn(f"could not ask the service to send them now ({error}); it will within seconds")
     deadline = time.monotonic() + timeout
     queue = ReportQueue(state.paths.queue_db)
     try:

@@ -13,6 +13,8 @@ from typing import Any, Optional
 
 import typer
 
+from ..control.client import ControlClient, running
+
 from pywats.formats import wsjf
 
 from ..config import ConverterConfig
@@ -177,27 +179,37 @@ def test(
     if entry:
         configured = _configured_entry(state, entry)
         spec, arguments = configured.converter, {**configured.arguments, **arguments}
-    made = make_converter(state, spec, arguments)
-    context = station_context(state, required=bool(entry))
-    conversion, _ = convert_path(made, file, context)
-    used = conversion.converter
-    rows = [report_summary(report) for report in conversion.reports]
+    if running(state.paths):  # the service converts it, with the converters and settings it runs with
+        with ControlClient(state.paths) as control:
+            answer = control.converter_test(file, converter=None if entry else spec, entry=entry,
+                                            arguments=parse_arguments(arg))  # fmt: skip
+        reports = [wsjf.loads(json.dumps(report)) for report in answer["reports"]]
+        used_name, used_version = answer["converter"], answer["version"]
+        chosen = used_name != spec and not entry
+    else:
+        made = make_converter(state, spec, arguments)
+        context = station_context(state, required=bool(entry))
+        conversion, _ = convert_path(made, file, context)
+        reports = conversion.reports
+        used_name, used_version = conversion.converter.name, conversion.converter.version
+        chosen = conversion.converter is not made
+    rows = [report_summary(report) for report in reports]
     if as_json:
         if show_wsjf:
-            for row, report in zip(rows, conversion.reports):
+            for row, report in zip(rows, reports):
                 row["wsjf"] = json.loads(wsjf.dumps(report))
-        state.emit_json({"file": str(file), "converter": {"name": used.name, "version": used.version,
-                         "chosen_by_auto": used is not made}, "reports": rows})  # fmt: skip
+        state.emit_json({"file": str(file), "converter": {"name": used_name, "version": used_version,
+                         "chosen_by_auto": chosen}, "reports": rows})  # fmt: skip
         return
-    how = " (chosen by auto)" if used is not made else ""
-    state.echo(f"{file}: converter {used.name} {used.version}{how}, {len(rows)} report(s)")
+    how = " (chosen by auto)" if chosen else ""
+    state.echo(f"{file}: converter {used_name} {used_version}{how}, {len(rows)} report(s)")
     grid = table("id", "sn", "pn", "rev", "process", "result", "steps")
     for row in rows:
         grid.add_row(row["id"], row["sn"], row["pn"], row["rev"], str(row["process_code"]), row["result"],
                       str(row["steps"]))  # fmt: skip
     state.out.print(grid)
     if show_wsjf:
-        for report in conversion.reports:
+        for report in reports:
             state.echo(wsjf.dumps(report, indent=2))
 
 

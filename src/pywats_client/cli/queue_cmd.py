@@ -1,8 +1,10 @@
 """``pywats-client queue``: look into the instance's report queue, retry, drop and export reports.
 
-These commands open the queue file directly, beside a running service: SQLite's WAL lets them read while the
-service writes, and a change made here (retry, drop) is a transaction like the service's own. A command that
-only reads never creates a queue for an instance that has none.
+When the instance's service runs, ``list``, ``show``, ``retry`` and ``drop`` go through its control API (so a
+retry also lifts a hold at once and is sent without waiting). Otherwise, and for ``export`` (which reads every
+payload, too much for a rate-limited API), they open the queue file directly: SQLite's WAL lets them read
+while a service writes, and a change made here is a transaction like the service's own. A command that only
+reads never creates a queue for an instance that has none.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Optional
 
 import typer
 
+from ..control.client import ControlClient, running
 from ..queue import STATES, QueueItem, ReportQueue
 from ._common import State, age, get_state, is_interactive, table
 
@@ -48,7 +51,16 @@ def list_(
     state.out.print(grid)
 
 
+def _control(state: State) -> ControlClient | None:
+    """The running service's control API, or None when no service runs for the instance."""
+    return ControlClient(state.paths) if running(state.paths) else None
+
+
 def _list(state: State, which: str | None, limit: int) -> list[QueueItem]:
+    control = _control(state)
+    if control is not None:
+        with control:
+            return [QueueItem(**row) for row in control.queue_list(which, limit=limit)["items"]]
     queue = state.open_queue()
     if queue is None:
         return []
@@ -67,12 +79,7 @@ def show(
 ) -> None:
     """Show one queued report."""
     state = get_state(ctx)
-    queue = state.open_queue()
-    try:
-        item = queue.get(report_id, payload=payload) if queue is not None else None
-    finally:
-        if queue is not None:
-            queue.close()
+    item = _get(state, report_id, payload)
     if item is None:
         state.fail(f"no report {report_id} in the queue of instance {state.instance}")
     if as_json:
@@ -86,6 +93,26 @@ def show(
         state.echo(json.dumps(json.loads(item.payload), indent=2) if item.payload else "(no payload: uploaded)")
 
 
+def _get(state: State, report_id: str, payload: bool) -> QueueItem | None:
+    control = _control(state)
+    if control is not None:
+        from ..control.protocol import ControlError
+
+        with control:
+            try:
+                return QueueItem(**control.queue_show(report_id, payload=payload))
+            except ControlError as error:
+                if error.status == 404:
+                    return None
+                raise
+    queue = state.open_queue()
+    try:
+        return queue.get(report_id, payload=payload) if queue is not None else None
+    finally:
+        if queue is not None:
+            queue.close()
+
+
 @app.command("retry")
 def retry(
     ctx: typer.Context,
@@ -96,6 +123,12 @@ def retry(
     state = get_state(ctx)
     if not report_ids and not all_:
         state.fail("give the ids of the reports to retry, or --all")
+    control = _control(state)
+    if control is not None:
+        with control:
+            answer = control.queue_retry([item.lower() for item in report_ids or []], all=all_)
+        state.success(f"{answer['retried']} report(s) back to pending (sent now by the running service)")
+        return
     queue = state.open_queue()
     if queue is None:
         state.success("0 report(s) back to pending (the queue is empty)")
@@ -130,12 +163,17 @@ def drop(
             state.fail("dropping reports deletes them for good: confirm with --yes (not asking: no terminal)")
         typer.confirm(f"Drop {len(report_ids)} report(s) for good? They will not be uploaded", abort=True,
                       err=True)  # fmt: skip
-    queue = state.open_queue()
-    try:
-        count = 0 if queue is None else queue.drop([item.lower() for item in report_ids])
-    finally:
-        if queue is not None:
-            queue.close()
+    control = _control(state)
+    if control is not None:
+        with control:
+            count = control.queue_drop([item.lower() for item in report_ids])["dropped"]
+    else:
+        queue = state.open_queue()
+        try:
+            count = 0 if queue is None else queue.drop([item.lower() for item in report_ids])
+        finally:
+            if queue is not None:
+                queue.close()
     state.success(f"{count} report(s) dropped")
     if count < len(report_ids):
         state.warn(f"{len(report_ids) - count} not dropped: not in the queue, or being uploaded right now")

@@ -13,6 +13,10 @@ from typing import Any
 
 import typer
 
+from ..control.client import ControlClient
+from ..control.client import running as control_running
+from ..control.protocol import ControlError
+
 from ..config import ConfigError
 from ..instance import InstancePaths, list_instances
 from ..lock import is_locked, read_holder
@@ -59,6 +63,18 @@ def gather_status(state: State) -> dict[str, Any]:
              "watch": str(entry.folders(paths)[0])}
             for entry in config.converters
         ]  # fmt: skip
+    status["health_url"] = None
+    if running and control_running(paths):  # the service itself knows best: ask it
+        try:
+            with ControlClient(paths, timeout=10) as control:
+                live = control.status()
+        except ControlError as error:
+            status["control_error"] = str(error)
+        else:
+            status.update(state=live["state"], health_url=live.get("health_url"), queue=live["queue"],
+                          server=live["server"], alerts=live["alerts"], held=live["held"],
+                          converters=live["converters"], uploads=live["uploads"], source="service")  # fmt: skip
+            return status
     queue = state.open_queue()
     if queue is None:
         status["queue"] = {"exists": False, "oldest_pending_age_s": None}
@@ -85,7 +101,15 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
         service_line = "not running"
     state.echo(f"instance     {info['instance']}  ({info['folder']})")
     state.echo(f"service      {service_line}")
-    state.echo(f"server       {info['server_url'] or '(not configured)'}")
+    server = info.get("server")
+    online = "" if not server or server.get("online") is None else (" (online)" if server["online"] else " (OFFLINE)")
+    state.echo(f"server       {info['server_url'] or '(not configured)'}{online}")
+    if info.get("source") == "service":
+        state.echo(f"state        {info['state']}" + (f"; health {info['health_url']}" if info["health_url"] else ""))
+        if info["held"]:
+            state.echo(f"HELD         {info['held']}")
+        for alert in info["alerts"]:
+            state.echo(f"alert        {alert['message']}")
     if info["config_error"]:
         state.echo(f"config       INVALID: {info['config_error']}")
     queue = info["queue"]
@@ -101,7 +125,9 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     for index, entry in enumerate(converters):
         label = "converters" if index == 0 else ""
         enabled = "" if entry["enabled"] else " (disabled)"
-        state.echo(f"{label:<12} {entry['name']}: {entry['converter']} watching {entry['watch']}{enabled}")
+        problem = f" NOT LOADED: {entry['error']}" if entry.get("error") else ""
+        watching = f" watching {entry['watch']}" if entry.get("watch") else ""
+        state.echo(f"{label:<12} {entry['name']}: {entry['converter']}{watching}{enabled}{problem}")
 
 
 @app.command("instances")

@@ -24,8 +24,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """Wait until ``event`` is set or ``timeout`` passes; whether it was set.
+
+    Not ``asyncio.wait_for(event.wait(), timeout)``: on Python 3.11 that can swallow a cancellation arriving
+    just as the event is set, and a supervised loop would then never stop.
+    """
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()
+    return bool(done)
 
 
 @dataclass(frozen=True)
@@ -41,12 +56,15 @@ class Event:
 class EventBus:
     def __init__(self, *, history: int = 200, subscriber_buffer: int = 1000) -> None:
         self._subscribers: list[asyncio.Queue[Event]] = []
+        self._listeners: list[Callable[[Event], None]] = []
         self._history: deque[Event] = deque(maxlen=history)
         self._buffer = subscriber_buffer
 
     def publish(self, kind: str, **data: Any) -> Event:
         event = Event(kind, time.time(), data)
         self._history.append(event)
+        for listener in self._listeners:
+            listener(event)
         for queue in list(self._subscribers):
             if queue.full():
                 dropped = queue.get_nowait()  # the oldest goes; the subscriber learns it missed some
@@ -54,6 +72,10 @@ class EventBus:
                 continue
             queue.put_nowait(event)
         return event
+
+    def listen(self, listener: Callable[[Event], None]) -> None:
+        """Call ``listener`` with every event as it is published (it must be quick and must not raise)."""
+        self._listeners.append(listener)
 
     def subscribe(self) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=self._buffer)
@@ -80,6 +102,16 @@ class Stats:
     upload_seconds: list[float] = field(default_factory=list)
     task_restarts: Counter[str] = field(default_factory=Counter)
     last_errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20))
+
+    recent: deque[tuple[float, bool]] = field(default_factory=lambda: deque(maxlen=1000))
+    """Recent upload attempts: (time, accepted)."""
+
+    def upload_outcome(self, accepted: bool) -> None:
+        self.recent.append((time.time(), accepted))
+
+    def recent_uploads(self, window_s: float) -> list[bool]:
+        cutoff = time.time() - window_s
+        return [accepted for when, accepted in self.recent if when >= cutoff]
 
     def error(self, where: str, message: str) -> None:
         self.last_errors.append({"time": time.time(), "where": where, "message": message})
@@ -113,4 +145,4 @@ class Alerts:
         return name in self._active
 
 
-__all__ = ["Alerts", "Event", "EventBus", "Stats"]
+__all__ = ["Alerts", "Event", "EventBus", "Stats", "wait_event"]

@@ -41,7 +41,7 @@ from ..postactions import finish, to_error_folder
 from ..queue import NewReport, QueueError, SourceRecord, ThreadQueues
 from ..scanner import Entry, FolderScanner
 from .conversions import ConversionPool
-from .events import Alerts, EventBus, Stats
+from .events import Alerts, EventBus, Stats, wait_event
 
 log = logging.getLogger("pywats_client.intake")
 
@@ -130,10 +130,7 @@ class Intake:
             else:
                 wait = min(wait, 1.0)  # look again soon: pauses and disk space change
             self.trigger.clear()
-            try:
-                await asyncio.wait_for(self.trigger.wait(), timeout=wait)
-            except asyncio.TimeoutError:
-                pass
+            await wait_event(self.trigger, wait)
 
     async def drain(self, timeout: float) -> None:
         """Wait up to ``timeout`` for sources being converted; whatever is not done stays in the watch folder."""

@@ -73,11 +73,12 @@ class AsyncClientService:
         config_file: a configuration file to use instead of the instance's ``config.json``.
         overrides: top-level configuration keys set on top of file and environment (CLI flags).
         log_to_stderr: also log to stderr (the foreground ``service`` command does; tests need not).
+        control: serve the control API and the health and metrics endpoints (on by default).
     """
 
     def __init__(
         self, instance: str | InstancePaths = "default", *, config_file: Path | None = None,
-        overrides: dict[str, Any] | None = None, log_to_stderr: bool = False,
+        overrides: dict[str, Any] | None = None, log_to_stderr: bool = False, control: bool = True,
     ) -> None:  # fmt: skip
         self.paths = instance if isinstance(instance, InstancePaths) else InstancePaths.of(instance)
         self.config_file = Path(config_file) if config_file is not None else self.paths.config_file
@@ -96,13 +97,21 @@ class AsyncClientService:
         self.last_ping: float | None = None
         self.fatal_error: BaseException | None = None
         self.start_error: BaseException | None = None
-        self.extensions: list[Any] = []
-        """Objects with ``async start(service)`` / ``async stop()``, started after the core (control API, health)."""
+        from ..control.health import HealthServer
+        from ..control.metrics import Metrics
+        from ..control.server import ControlServer
+
+        self.metrics = Metrics()
+        self.bus.listen(self.metrics.on_event)
+        self.health = HealthServer(self.metrics)
+        self.extensions: list[Any] = [self.health, ControlServer()] if control else []
+        """Objects with ``async start(service)`` / ``async stop()``, started after the core (health, control API)."""
         self._stop = asyncio.Event()
         self._force = False
         self._lock = InstanceLock(self.paths.lock_file)
         self._logging: InstanceLogging | None = None
-        self._supervisor = Supervisor(self.stats)
+        self._supervisor = Supervisor(self.stats, self.bus)
+        self._restart = False
         self._pool: ConversionPool | None = None
         self._worker_queues: ThreadQueues | None = None
         self._uploader: Uploader | None = None
@@ -115,6 +124,11 @@ class AsyncClientService:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- public controls -------------------------------------------------------------------------------------
+
+    def request_restart(self) -> None:
+        """Stop gracefully, then start again in the same process (configuration and converters read afresh)."""
+        self._restart = True
+        self._stop.set()
 
     def request_stop(self, *, force: bool = False) -> None:
         """Ask the service to stop (thread-safe from the loop's thread; use :meth:`stop_threadsafe` elsewhere)."""
@@ -175,16 +189,27 @@ class AsyncClientService:
         self._loop = asyncio.get_running_loop()
         restore = self._install_signal_handlers() if install_signal_handlers else None
         try:
-            try:
-                await self.start()
-            except BaseException as error:
-                self.start_error = error
-                self._started.set()
-                raise
-            self._started.set()
-            await self._stop.wait()
+            while True:
+                try:
+                    try:
+                        await self.start()
+                    except BaseException as error:
+                        self.start_error = error
+                        self._started.set()
+                        raise
+                    self._started.set()
+                    await self._stop.wait()
+                finally:
+                    await self.shutdown()
+                if not self._restart or self.fatal_error is not None:
+                    break
+                log.info("restarting instance %s", self.paths.name)
+                self._restart = False
+                self._stop.clear()
+                self._force = False
+                self._supervisor = Supervisor(self.stats, self.bus)
+                self.intakes.clear()
         finally:
-            await self.shutdown()
             if restore is not None:
                 restore()
         return 1 if self.fatal_error is not None else 0
@@ -373,6 +398,31 @@ class AsyncClientService:
                  len(changed) + len(set(new_entries) - set(old_entries)))  # fmt: skip
         self.sync_now_nowait()
 
+    def save_config(self, config: ClientConfig) -> None:
+        """Write ``config`` to this service's configuration file (blocking; the watcher then sees no change)."""
+        config_module.save(config, self.config_file)
+
+    async def reload_converters(self) -> list[str]:
+        """Load every converter entry again (a converter file was edited); the names restarted."""
+        assert self.config is not None
+        names = [entry.name for entry in self.config.converters]
+        for name in list(self.intakes):
+            await self._stop_intake(name)
+        for entry in self.config.converters:
+            self._start_intake(entry)
+        await self._supervisor.stop("watcher")
+        self._start_watcher()
+        self.sync_now_nowait()
+        return names
+
+    def restarted_tasks(self) -> dict[str, float]:
+        """Background tasks that died and were restarted, with when (Unix time)."""
+        return dict(self._supervisor.restarted)
+
+    @property
+    def health_url(self) -> str | None:
+        return self.health.url
+
     def _upload_settings(self) -> UploadSettings:
         config = self.config
         assert config is not None
@@ -466,8 +516,12 @@ class AsyncClientService:
         self._supervisor.start(f"intake:{entry.name}", intake.run)
 
     def _make_converter(self, entry: ConverterConfig) -> Converter:
-        cls = load_converter_class(entry.converter, base_dir=self.paths.root)
-        return cls(entry.arguments)
+        return self.make_converter(entry.converter, entry.arguments, entry.sandbox, entry.timeout_s)
+
+    def make_converter(self, spec: str, arguments: dict[str, Any], sandbox: bool | None, timeout_s: float) -> Converter:
+        """A converter instance for ``spec`` (relative file paths from the instance folder)."""
+        cls = load_converter_class(spec, base_dir=self.paths.root)
+        return cls(arguments)
 
     async def _stop_intake(self, name: str) -> None:
         intake = self.intakes.pop(name, None)
@@ -481,8 +535,7 @@ class AsyncClientService:
             return
         recursive = any(intake.entry.recursive for intake in self.intakes.values())
         folders = lambda: [(intake.watch, intake.trigger) for intake in self.intakes.values()]  # noqa: E731
-        stop = self._stop
-        self._supervisor.start("watcher", lambda: watch_folders(folders, recursive=recursive, stop=stop))
+        self._supervisor.start("watcher", lambda: watch_folders(folders, recursive=recursive))
 
     # -- monitoring ------------------------------------------------------------------------------------------
 
@@ -561,6 +614,7 @@ class AsyncClientService:
             "pid": os.getpid(),
             "version": pywats_version,
             "started_at": self.stats.started_at,
+            "health_url": self.health_url,
             "uptime_s": round(time.time() - self.stats.started_at, 3),
             "server": {
                 "url": config.server_url if config else None, "online": self.server_online,

@@ -8,14 +8,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from .events import Stats
+from .events import EventBus, Stats
 
 log = logging.getLogger("pywats_client.service")
 
 
 class Supervisor:
-    def __init__(self, stats: Stats) -> None:
+    def __init__(self, stats: Stats, bus: EventBus) -> None:
         self._stats = stats
+        self._bus = bus
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.restarted: dict[str, float] = {}
         """Task name → when it last died and was restarted (for /health/details)."""
@@ -42,6 +43,7 @@ class Supervisor:
                 self._stats.task_restarts[name] += 1
                 self._stats.error(name, f"{type(error).__name__}: {error}")
                 self.restarted[name] = time.time()
+                self._bus.publish("task_restarted", task=name, reason=f"{type(error).__name__}: {error}")
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 30.0)
 

@@ -45,10 +45,11 @@ from pywats import (
 from pywats._retry import FailureKind, classify_transport_error, parse_retry_after
 
 from ..queue import AsyncReportQueue, QueueError, QueueItem
-from .events import Alerts, EventBus, Stats
+from .events import Alerts, EventBus, Stats, wait_event
 
 log = logging.getLogger("pywats_client.upload")
 
+QUEUE_POLL_S = 5.0
 REJECTED = "rejected"
 TRANSIENT = "transient"
 CONFIG = "config"
@@ -172,10 +173,7 @@ class Uploader:
             wait = await self._dispatch()
             if wait is None:
                 continue
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout=wait)
-            except asyncio.TimeoutError:
-                pass
+            await wait_event(self.wake, wait)
 
     async def _dispatch(self) -> float | None:
         """Start what can be started; how long to sleep (None: look again at once).
@@ -217,7 +215,8 @@ class Uploader:
         if self._ready or claimed_all:
             return 1.0  # more is waiting: a finishing upload wakes us
         due = await self.queue.next_due()
-        return 60.0 if due is None else min(max(due, 0.01), 60.0)
+        # Another process (submit, an OpenHTF callback) may queue reports meanwhile: look at least every 5 s.
+        return QUEUE_POLL_S if due is None else min(max(due, 0.01), QUEUE_POLL_S)
 
     async def _unclaim(self) -> None:
         if self._ready:
@@ -250,6 +249,7 @@ class Uploader:
             else:
                 seconds = time.perf_counter() - started
                 self.stats.uploads["accepted"] += 1
+                self.stats.upload_outcome(True)
                 self.stats.observe(self.stats.upload_seconds, seconds)
                 self.bus.publish("uploaded", report_id=item.id, serial_number=item.serial_number, seconds=seconds,
                                  correlation_id=item.correlation_id)  # fmt: skip
@@ -268,6 +268,8 @@ class Uploader:
     async def _failed(self, item: QueueItem, error: BaseException) -> None:
         kind, reason, retry_after = classify(error)
         extra = {"correlation_id": item.correlation_id}
+        if not isinstance(error, CircuitOpenError):
+            self.stats.upload_outcome(False)
         if isinstance(error, CircuitOpenError):
             await self.queue.reschedule(item.id, delay=retry_after or 1.0, error=None, count_attempt=False)
             return
@@ -289,6 +291,7 @@ class Uploader:
         else:
             self.stats.uploads["held"] += 1
             self.stats.error("upload", f"{item.id}: {reason}")
+            self.bus.publish("upload_held", report_id=item.id, reason=reason)
             await self.queue.hold(item.id, reason)
             self._hold(reason)
 

@@ -16,11 +16,13 @@ from pathlib import Path
 log = logging.getLogger("pywats_client.watch")
 
 
-async def watch_folders(folders: Callable[[], Sequence[tuple[Path, asyncio.Event]]], *, recursive: bool,
-                        stop: asyncio.Event) -> None:  # fmt: skip
-    """Set the event of every folder in which something changed, until ``stop`` is set."""
+async def watch_folders(folders: Callable[[], Sequence[tuple[Path, asyncio.Event]]], *, recursive: bool) -> None:
+    """Set the event of every folder in which something changed, until cancelled."""
     import watchfiles
 
+    # A stop event of our own: awatch sets it when it is cancelled (to end its thread), and that must not be
+    # anybody else's event (the service's own stop event would stop the whole service on a config reload).
+    stop = asyncio.Event()
     pairs = [(path, event) for path, event in folders() if path.is_dir()]
     if not pairs:
         await stop.wait()

@@ -25,7 +25,14 @@ class FormatArguments(ConverterArguments):
 
 
 def _conversion_error(error: ReportFormatError) -> ConversionError:
-    return ConversionError(str(error), line=error.line, element=error.element)
+    # The location goes into line/element/field once; the message keeps the column and any further problems.
+    message = error.message
+    if error.column:
+        message += f" (column {error.column})"
+    more = len(error.problems) - 1
+    if more > 0:
+        message += f" (and {more} more problem{'s' * (more > 1)})"
+    return ConversionError(message, line=error.line, element=error.element, field=error.path)
 
 
 def _looks_like(head: bytes, *markers: bytes) -> bool:
