@@ -56,6 +56,10 @@ replaced after a timeout, a crash, garbage, an oversized answer, MemoryError or 
 :class:`ConversionError` (a bad file) keeps it. :meth:`SandboxedConverter.close` stops every worker (busy
 ones when their call ends); workers also end when the converter is garbage-collected, when this process
 exits, or (POSIX) within a second of this process dying.
+
+The sandbox protects the service from *broken* converters, it is no security boundary against a hostile one:
+the worker runs as the same user, with the same file access (the instance's ``config.json`` included). It
+does not get this process's ``PYWATS_*`` environment variables (the API token may be one of them).
 """
 
 from __future__ import annotations
@@ -158,16 +162,20 @@ class SandboxedConverter(Converter):
         self._warned_memory = False
         first = _Worker.start(self._init_message(), label=f"converter {spec!r}", max_output=self.max_output_bytes,
                               start_timeout=self.start_timeout_s, for_load=True)  # fmt: skip
-        meta = self._meta = first.meta
-        self.name = meta["name"]  # type: ignore[misc]
-        self.version = meta["version"]  # type: ignore[misc]
-        self.description = meta["description"]  # type: ignore[misc]
-        self.patterns = tuple(meta["patterns"])  # type: ignore[misc]
-        self.kind = meta["kind"]  # type: ignore[misc]
-        self.source_ids = meta["source_ids"]  # type: ignore[misc]
-        self.interval_s = meta["interval_s"]
-        self.arguments = SandboxedArguments.model_validate(meta["arguments"])
-        self._schema = meta["schema"]
+        try:
+            meta = self._meta = first.meta
+            self.name = str(meta["name"])  # type: ignore[misc]
+            self.version = str(meta["version"])  # type: ignore[misc]
+            self.description = str(meta["description"])  # type: ignore[misc]
+            self.patterns = tuple(str(pattern) for pattern in meta["patterns"])  # type: ignore[misc]
+            self.kind = str(meta["kind"])  # type: ignore[misc]
+            self.source_ids = bool(meta["source_ids"])  # type: ignore[misc]
+            self.interval_s = float(meta["interval_s"])
+            self.arguments = SandboxedArguments.model_validate(meta["arguments"])
+            self._schema = dict(meta["schema"])
+        except (KeyError, TypeError, ValueError) as error:
+            first.kill()
+            raise ConverterLoadError(f"converter {spec!r}: its sandbox worker misdescribed it: {error!r}") from None
         self._label = f"converter {self.name} {self.version}"
         first.label = self._label
         self._note_memory(first)
@@ -413,7 +421,8 @@ def _str(value: Any) -> str | None:
 def _worker_environment() -> dict[str, str]:
     """The worker's environment: ours, with the import path of this process that the worker would not have by
     itself (folders added to ``sys.path`` at run time, the current folder), so it imports what we would."""
-    environment = dict(os.environ)
+    # The service's own settings (its API token among them) are none of the converter's business.
+    environment = {name: value for name, value in os.environ.items() if not name.upper().startswith("PYWATS_")}
     environment.pop("PYTHONSTARTUP", None)
     environment["PYTHONUNBUFFERED"] = "1"  # the converter's last words reach stderr before a crash
     own = {os.path.normcase(os.path.abspath(folder)) for folder in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
