@@ -244,7 +244,7 @@ class _Worker:
     # -- start ------------------------------------------------------------------------------------------------
 
     def start(self, init: dict[str, Any]) -> bool:
-        from pywats_client.converters.base import ConverterArgumentError
+        from pywats_client.converters.base import ConverterArgumentError, FolderConverter
         from pywats_client.converters.errors import ConverterLoadError
         from pywats_client.converters.loader import load_converter_class
 
@@ -265,8 +265,6 @@ class _Worker:
             return False
         converter = self.converter
         self.label = f"converter {converter.name} {converter.version}"
-        from pywats_client.converters.base import FolderConverter
-
         is_ready = getattr(type(converter), "is_ready", None)
         arguments = getattr(converter, "arguments", None)
         meta = {
