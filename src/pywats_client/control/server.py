@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import socket
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -363,7 +364,8 @@ class ControlAPI:
 
         async def stream() -> Any:
             try:
-                yield f"event: hello\ndata: {json.dumps({'protocol': PROTOCOL_VERSION})}\n\n"
+                hello = {"kind": "hello", "time": time.time(), "protocol": PROTOCOL_VERSION}
+                yield f"data: {json.dumps(hello)}\n\n"
                 while True:
                     try:
                         event = await asyncio.wait_for(queue.get(), EVENT_HEARTBEAT_S)
