@@ -208,17 +208,19 @@ def test_a_client_refuses_another_major_protocol_version(line, monkeypatch) -> N
 def test_stop_and_restart_through_the_control_api(line) -> None:
     with ControlClient(line.paths) as control:
         pid_before = control.hello()["pid"]
+        started = control.status()["started_at"]
         control.restart()
-    wait_until(lambda: _answers(line) == "RUNNING", what="the restarted service")
+    wait_until(lambda: _started_at(line) not in (None, started), what="the restarted service")
     with ControlClient(line.paths) as control:
         assert control.hello()["pid"] == pid_before
         control.stop()
     wait_until(lambda: line.service.service.state.value == "STOPPED", what="the stop")
 
 
-def _answers(station: Station) -> str | None:
+def _started_at(station: Station) -> float | None:
     try:
         with ControlClient(station.paths, timeout=2) as control:
-            return control.ping()["state"]
+            status = control.status()
     except ControlError:
         return None
+    return status["started_at"] if status["state"] == "RUNNING" else None

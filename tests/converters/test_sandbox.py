@@ -636,7 +636,6 @@ class Bad(FileConverter):
 '''
 
 
-@pytest.mark.skip(reason="waiting for the service to use make_converter")
 def test_the_service_survives_a_sandboxed_converter_that_crashes_and_hangs(tmp_path, monkeypatch,
                                                                            fresh_emulator) -> None:  # fmt: skip
     from station_support import Station as StationUnderTest

@@ -272,3 +272,38 @@ def test_environment_overrides_the_file(station, fresh_emulator, monkeypatch) ->
     line.wait_done(1)
     assert line.file_config()["api_token"] == "wrong"  # the environment is never written back
     assert os.environ["PYWATS_API_TOKEN"] == fresh_emulator.token
+
+
+SCHEDULED = '''
+from datetime import datetime, timezone
+from pywats import ReportBuilder
+from pywats_client.converters import ScheduledConverter
+
+class Poller(ScheduledConverter):
+    """Pretends to read a tester's database: the same two results every run."""
+    name = "db-poller"
+    version = "1.0"
+    interval_s = 0.3
+
+    def run(self, context):
+        reports = []
+        for sn in ("SN-DB-1", "SN-DB-2"):
+            builder = ReportBuilder.uut(pn="DB-1", sn=sn, rev="A", process_code=10,
+                                        start=datetime(2026, 12, 1, tzinfo=timezone.utc))
+            builder.numeric("V", 1.0, low=0.5, high=1.5)
+            reports.append(builder.build())
+        return reports
+'''
+
+
+def test_a_scheduled_converter_runs_on_its_interval_and_sends_each_report_once(station, home, fresh_emulator) -> None:
+    line = station()
+    source = home / "poller.py"
+    source.write_text(SCHEDULED, encoding="utf-8")
+    data = line.file_config()
+    data["converters"] = [{"name": "db", "converter": f"{source}::Poller", "sandbox": False}]
+    line.edit_config(converters=data["converters"])
+    line.start()
+    line.wait_done(2)
+    wait_until(lambda: line.status()["converters"][0]["converted"] >= 3, what="three runs")
+    assert line.counts()["done"] == 2 and stored_count(fresh_emulator) == 2

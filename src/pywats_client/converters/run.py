@@ -8,8 +8,10 @@ built in are validated again (a plug-in may build models without validation).
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from dataclasses import dataclass
 
 from pywats import ReportFormatError
@@ -18,7 +20,7 @@ from pywats.builder import report_id_for
 from pywats.formats import wsjf
 from pywats.models import UURReport, UUTReport
 
-from .base import ConversionContext, Converter, Report
+from .base import ConversionContext, Converter, Report, ScheduledConverter
 from .builtin import builtin_converters
 from .builtin.auto import AutoConverter
 from .errors import ConversionError, ConverterCrashed
@@ -52,8 +54,26 @@ def convert_source(converter: Converter, source: Source, context: ConversionCont
         ConversionError: the source cannot be converted (:class:`ConverterCrashed` when the converter broke).
     """
     used = resolve(converter, source)
+    reports = _call(used, lambda: used.convert(source, context))
+    return Conversion(used, _finish(used, reports, context, lambda index, _: report_id_key(used, source, index)))
+
+
+def run_scheduled(converter: ScheduledConverter, context: ConversionContext) -> Conversion:
+    """One run of a scheduled converter: its new reports, finished like :func:`convert_source`'s. With no source
+    to hash, a report's deterministic id is made of the converter, its version and the report's own content (so
+    a report made again, unchanged, is not sent twice)."""
+
+    def content_key(index: int, report: Report) -> str:
+        content = hashlib.sha256(report.model_dump_json(exclude={"id"}).encode()).hexdigest()
+        return f"{converter.name}:{converter.version}:{content}:0"
+
+    reports = _call(converter, lambda: converter.run(context))
+    return Conversion(converter, _finish(converter, reports, context, content_key))
+
+
+def _call(used: Converter, work: Callable[[], Any]) -> list[Any]:
     try:
-        produced = used.convert(source, context)
+        produced = work()
         reports = list(produced) if isinstance(produced, Iterable) else produced
     except ConversionError:
         raise
@@ -62,6 +82,11 @@ def convert_source(converter: Converter, source: Source, context: ConversionCont
         raise ConverterCrashed(f"converter {used.name} {used.version} failed: {type(error).__name__}: {error}") from error
     if not isinstance(reports, list):
         raise ConverterCrashed(f"converter {used.name} returned {type(reports).__name__}, not a list of reports")
+    return reports
+
+
+def _finish(used: Converter, reports: list[Any], context: ConversionContext,
+            id_key: Callable[[int, Report], str]) -> list[Report]:  # fmt: skip
     trusted = builtin_converters().get(used.name) is type(used)
     finished = []
     for index, report in enumerate(reports):
@@ -70,7 +95,7 @@ def convert_source(converter: Converter, source: Source, context: ConversionCont
                 f"converter {used.name} returned {type(report).__name__} as report {index}, not a UUT or UUR report"
             )
         if not used.source_ids:
-            report = report.model_copy(update={"id": report_id_for(report_id_key(used, source, index))})
+            report = report.model_copy(update={"id": report_id_for(id_key(index, report))})
         report = fill_station(report, context.station)
         if not trusted:
             try:
@@ -78,7 +103,7 @@ def convert_source(converter: Converter, source: Source, context: ConversionCont
             except ReportFormatError as error:
                 raise ConverterCrashed(f"converter {used.name} made an invalid report {index}: {error}") from None
         finished.append(report)
-    return Conversion(used, finished)
+    return finished
 
 
-__all__ = ["Conversion", "convert_source", "report_id_key", "resolve"]
+__all__ = ["Conversion", "convert_source", "report_id_key", "resolve", "run_scheduled"]

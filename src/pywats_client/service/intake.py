@@ -54,6 +54,7 @@ class IntakeSettings:
     polling: bool = False
     polling_interval_s: float = 2.0
     stability_window_s: float = 0.5
+    max_queue_size: int = 100_000
 
 
 @dataclass
@@ -68,7 +69,7 @@ class _Job:
 class _Outcome:
     """What became of one source (reported by the event loop: events, counters, wake-ups)."""
 
-    kind: str  # queued, failed, again (already in the ledger), changed, gone, unreadable, abandoned
+    kind: str  # queued, failed, again (already in the ledger), full, changed, gone, unreadable, abandoned
     reports: int = 0
     new: int = 0
     reason: str = ""
@@ -117,8 +118,14 @@ class Intake:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
+    @property
+    def _time_limit(self) -> float:
+        # A sandboxed converter enforces timeout_s itself (and says so more precisely); the pool's limit is the
+        # backstop, with room for reading the file and the sandbox's own kill.
+        return self.entry.timeout_s + (10.0 if hasattr(self.converter, "worker_pids") else 0.0)
+
     async def run(self) -> None:
-        await asyncio.to_thread(self._make_folders)
+        await asyncio.to_thread(self.make_folders)
         while True:
             settings = self.settings()
             self.scanner.stability_window = settings.stability_window_s
@@ -140,7 +147,7 @@ class Intake:
         for task in tasks:
             task.cancel()
 
-    def _make_folders(self) -> None:
+    def make_folders(self) -> None:
         for folder in (self.watch, self.done, self.error):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -152,7 +159,7 @@ class Intake:
         recheck: float | None = None
         if not self._backlog:
             if not self.watch.is_dir():
-                await asyncio.to_thread(self._make_folders)
+                await asyncio.to_thread(self.make_folders)
             result = await asyncio.to_thread(self.scanner.scan, list(self._in_flight))
             self._backlog.extend(entry for entry in result.ready
                                  if (str(entry.path), entry.size, entry.mtime_ns) not in self._kept)  # fmt: skip
@@ -171,7 +178,7 @@ class Intake:
         job = _Job(entry, uuid.uuid4().hex[:12])
         try:
             try:
-                outcome = await self.pool().run(lambda: self._process(job), timeout=self.entry.timeout_s,
+                outcome = await self.pool().run(lambda: self._process(job), timeout=self._time_limit,
                                                 what=f"{self.name}: {entry.path.name}")  # fmt: skip
             except ConverterCrashed as error:  # the time limit: abandon the job, set the file aside
                 outcome = await asyncio.to_thread(self._abandon, job, str(error))
@@ -213,6 +220,9 @@ class Intake:
             log.warning("%s: %s failed to convert: %s", self.name, job.entry.path.name, outcome.reason, extra=extra)
             self.bus.publish("conversion_failed", converter=self.name, source=source, reason=outcome.reason,
                              correlation_id=job.correlation_id)  # fmt: skip
+        elif outcome.kind == "full":
+            limit = self.settings().max_queue_size
+            self.alerts.raise_("queue_full", f"the queue holds {limit} reports waiting (max_queue_size): intake waits")
         elif outcome.kind == "changed":
             log.info("%s: %s changed while it was read; waiting for it to settle", self.name, job.entry.path.name)
         elif outcome.kind == "unreadable":
@@ -231,6 +241,8 @@ class Intake:
         if ledger is not None:  # taken before: only the post-action is left to do (or it is kept on purpose)
             self._after(entry, ledger.outcome, ledger.detail or "")
             return _Outcome("again")
+        if queue.active_count() >= self.settings().max_queue_size:
+            return _Outcome("full")  # the file waits in the watch folder until the queue has room
         started = time.perf_counter()
         try:
             source = SourceFolder.read(entry.path) if entry.is_dir else SourceFile.read(entry.path)
