@@ -170,7 +170,7 @@ def _wrap(error: sqlite3.Error, doing: str) -> QueueError:
 class ReportQueue:
     """The queue in one SQLite file (see the module docstring). Not thread-safe: one thread at a time."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, cache_kib: int = 2048) -> None:
         self.path = Path(path)
         self._clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +180,7 @@ class ReportQueue:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")  # KiB of page cache for this connection
             self._db.executescript(SCHEMA)
         except sqlite3.Error as error:
             raise _wrap(error, f"opening {self.path}") from None
@@ -484,7 +485,8 @@ class ThreadQueues:
     def get(self) -> ReportQueue:
         queue = getattr(self._local, "queue", None)
         if queue is None:
-            queue = self._local.queue = ReportQueue(self.path)
+            # Small page caches: there is one connection per worker thread, and the OS caches the file anyway.
+            queue = self._local.queue = ReportQueue(self.path, cache_kib=256)
             with self._lock:
                 self._opened.append(queue)
         return queue
