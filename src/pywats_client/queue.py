@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS reports (
     done_at REAL
 );
 CREATE INDEX IF NOT EXISTS reports_due ON reports (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS reports_waiting ON reports (state, created_at);  -- counts, oldest waiting
 CREATE INDEX IF NOT EXISTS reports_done ON reports (done_at) WHERE state = 'done';
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT NOT NULL,                  -- where the file was found
@@ -425,6 +426,10 @@ class ReportQueue:
         for row in self._read("counting", "SELECT state, COUNT(*) AS n FROM reports GROUP BY state"):
             counts[row["state"]] = row["n"]
         return counts
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by state and the oldest waiting report's age, in one call (what status shows)."""
+        return {**self.counts(), "oldest_pending_age_s": self.oldest_pending_age()}
 
     def active_count(self) -> int:
         marks = ", ".join("?" for _ in ACTIVE_STATES)

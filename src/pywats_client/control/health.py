@@ -56,7 +56,7 @@ async def readiness(service: AsyncClientService) -> dict[str, bool]:
 async def details(service: AsyncClientService) -> dict[str, Any]:
     config = service.config
     reasons: list[str] = []
-    oldest = await service.queue.oldest_pending_age() if service.queue is not None else None
+    oldest = await service.reader.oldest_pending_age() if service.reader is not None else None
     if config is not None and oldest is not None and oldest > config.health_queue_age_s:
         reasons.append(f"a report has waited {oldest:.0f} s (threshold {config.health_queue_age_s:g} s)")
     recent = service.stats.recent_uploads(ERROR_RATE_WINDOW_S)

@@ -82,11 +82,11 @@ class Metrics:
 
     async def refresh(self, service: AsyncClientService) -> None:
         """Read the gauges from the service (queue counts, breaker, server, disk, state)."""
-        if service.queue is not None:
-            counts = await service.queue.counts()
+        if service.reader is not None:
+            counts = await service.reader.counts()
             for state in STATES:
                 self.queue.labels(state).set(counts.get(state, 0))
-            self.oldest.set(await service.queue.oldest_pending_age() or 0.0)
+            self.oldest.set(await service.reader.oldest_pending_age() or 0.0)
         breaker = service.breaker
         for state in _CIRCUIT_STATES:
             self.circuit.labels(state).set(1 if breaker is not None and breaker.state.value == state else 0)

@@ -210,10 +210,11 @@ class ControlAPI:
             raise _BadRequest("give ids: a list of report ids")
         return [item.lower() for item in ids]
 
-    def _queue(self) -> Any:
-        if self.service.queue is None:
+    def _queue(self, *, reading: bool = False) -> Any:
+        queue = self.service.reader if reading else self.service.queue
+        if queue is None:
             raise _BadRequest("the service is not running")
-        return self.service.queue
+        return queue
 
     # -- routes ------------------------------------------------------------------------------------------------
 
@@ -273,15 +274,15 @@ class ControlAPI:
         limit = self._int(request, "limit", 100, low=1)
         offset = self._int(request, "offset", 0, high=10_000_000)
         try:
-            items = await self._queue().list(state, limit=limit, offset=offset)
+            items = await self._queue(reading=True).list(state, limit=limit, offset=offset)
         except ValueError as error:
             raise _BadRequest(str(error)) from None
-        return {"items": [item.as_dict() for item in items], "counts": await self._queue().counts()}
+        return {"items": [item.as_dict() for item in items], "counts": await self._queue(reading=True).counts()}
 
     async def queue_show(self, request: Request) -> dict[str, Any]:
         report_id = request.path_params["report_id"]
         with_payload = request.query_params.get("payload", "").lower() in ("1", "true", "yes")
-        item = await self._queue().get(report_id, payload=with_payload)
+        item = await self._queue(reading=True).get(report_id, payload=with_payload)
         if item is None:
             raise LookupError(f"no report {report_id} in the queue")
         return item.as_dict(payload=with_payload)

@@ -95,6 +95,9 @@ class AsyncClientService:
         self.alerts = Alerts(self.bus)
         self.config: ClientConfig | None = None
         self.queue: AsyncReportQueue | None = None
+        self.reader: AsyncReportQueue | None = None
+        """A second connection on its own thread for status, metrics and listings: reads never wait behind the
+        uploader's and intake's writes (WAL lets them run while a write transaction is open)."""
         self.intakes: dict[str, Intake | ScheduledIntake] = {}
         self.converter_errors: dict[str, str] = {}
         self.server_online: bool | None = None
@@ -240,6 +243,7 @@ class AsyncClientService:
         log.info("starting instance %s (pywats %s, pid %d)", self.paths.name, pywats_version, os.getpid())
         try:
             self.queue = await asyncio.to_thread(AsyncReportQueue, self.paths.queue_db)
+            self.reader = await asyncio.to_thread(AsyncReportQueue, self.paths.queue_db)
             self._worker_queues = ThreadQueues(self.paths.queue_db)
             recovered = await self.queue.recover()
         except Exception as error:
@@ -268,6 +272,9 @@ class AsyncClientService:
         # Everything loaded so far lives as long as the service: keep it out of the garbage collector's way, so
         # a collection only looks at objects made since (measured: a third off conversion time, bench/converters.py).
         gc.freeze()
+        # Conversions are CPU work on worker threads; a shorter GIL switch interval than Python's 5 ms keeps the
+        # event loop (uploads, control API) answering promptly while they run (bench/control_api.py).
+        sys.setswitchinterval(0.001)
         self._set_state(ServiceState.RUNNING)
         log.info("instance %s running: %d converter(s), server %s", self.paths.name, len(self.intakes),
                  config.server_url or "(none configured)")  # fmt: skip
@@ -309,6 +316,9 @@ class AsyncClientService:
                 pass
             await asyncio.to_thread(self.queue.close)
             self.queue = None
+        if self.reader is not None:
+            await asyncio.to_thread(self.reader.close)
+            self.reader = None
         self._set_state(final)
         log.info("instance %s stopped (%s)", self.paths.name, final.value)
         if self._logging is not None:
@@ -579,7 +589,8 @@ class AsyncClientService:
             else:
                 self.alerts.clear("disk_low")
                 self.alerts.clear("disk_full")
-            active = await self.queue.active_count()
+            assert self.reader is not None
+            active = await self.reader.active_count()
             if active >= config.max_queue_size:
                 self.alerts.raise_("queue_full", f"{active} reports are waiting (max_queue_size "
                                                  f"{config.max_queue_size}): intake waits")  # fmt: skip
@@ -627,8 +638,7 @@ class AsyncClientService:
     async def status(self) -> dict[str, Any]:
         """Everything a person or a monitor wants to know, as plain data (no secrets)."""
         config = self.config
-        counts = await self.queue.counts() if self.queue is not None else {}
-        oldest = await self.queue.oldest_pending_age() if self.queue is not None else None
+        queue = await self.reader.summary() if self.reader is not None else {}
         converters = []
         for entry in config.converters if config else []:
             intake = self.intakes.get(entry.name)
@@ -655,7 +665,7 @@ class AsyncClientService:
                 "version": self.server_version, "last_ping": self.last_ping,
                 "circuit": self._breaker.state.value if self._breaker else None,
             },  # fmt: skip
-            "queue": {**counts, "oldest_pending_age_s": oldest},
+            "queue": queue,
             "held": self._uploader.held_reason if self._uploader else None,
             "uploads": {"in_flight": self._uploader.in_flight if self._uploader else 0, **self.stats.uploads},
             "files_picked": self.stats.files_picked,
