@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +54,39 @@ PassFailTest\tFan spins\t\tTRUE
 --UUT-End--
 """
 
-OUTAGE_AT = 0.45  # share of the reports delivered when the server goes down
 OUTAGE_S = 4.0
 
 
-def demo_files(count: int = 36) -> dict[str, str]:
-    """The files the demo drops: ``count`` good reports in three formats, plus two bad ones."""
-    files: dict[str, str] = {}
+REAL_SAMPLES = Path(__file__).resolve().parents[2] / "tests" / "data" / "samples"
+"""Real equipment files kept in a checkout's tests (their licences are in NOTICE); an installed wheel has none."""
+
+
+def real_samples() -> dict[str, bytes]:
+    """The real test-equipment files the demo drops too, when it runs from a checkout."""
+    if not REAL_SAMPLES.is_dir():
+        return {}
+    return {path.name: path.read_bytes() for path in sorted(REAL_SAMPLES.rglob("*")) if path.is_file()}
+
+
+def expected_reports(files: dict[str, str | bytes]) -> int:
+    """How many reports the good files hold (``auto`` converts each here first, the way the service will)."""
+    from .converters import ConversionContext, ConversionError, SourceFile, convert_source, load_converter_class
+
+    auto = load_converter_class("auto")()
+    total = 0
+    for name, content in files.items():
+        data = content.encode() if isinstance(content, str) else content
+        try:
+            total += len(convert_source(auto, SourceFile(Path(name), data), ConversionContext()).reports)
+        except ConversionError:
+            pass
+    return total
+
+
+def demo_files(count: int = 36) -> dict[str, str | bytes]:
+    """The files the demo drops: ``count`` reports in three WATS formats, the real equipment files of a checkout,
+    and two bad ones (one that is no report, one the server rejects)."""
+    files: dict[str, str | bytes] = {}
     for index in range(count):
         kind = index % 3
         if kind == 0:
@@ -74,6 +101,7 @@ def demo_files(count: int = 36) -> dict[str, str]:
             files[f"ict-{index:02d}.xml"] = wsxf.dumps(builder.build())
         else:
             files[f"psu-{index:02d}.txt"] = WSTF_REPORT.format(index=index, volts=12.0 + index / 1000, ripple=0.02)
+    files.update(real_samples())
     files["notes.txt"] = "Not a test report: the operator's shopping list.\n"
     files = {"notes.txt": files.pop("notes.txt"), **files}  # one bad file in each half
     files["unknown-process.json"] = wsjf.dumps(synthetic_report(10, sn="DEMO-REJECTED", process_code=4242))
@@ -110,7 +138,7 @@ class _Display:
             self.progress.stop()
 
 
-async def _run(folder: Path, emulator: Any, files: dict[str, str]) -> int:
+async def _run(folder: Path, emulator: Any, files: dict[str, str | bytes]) -> int:
     paths = InstancePaths("demo", folder / "instances" / "demo")
     watch = folder / "drop-here"
     config_module.save({
@@ -126,14 +154,17 @@ async def _run(folder: Path, emulator: Any, files: dict[str, str]) -> int:
         await asyncio.sleep(0.05)
     if runner.done():
         return await runner
-    good = len(files) - 2
+    names = list(files)
+    first, second = names[: len(names) // 2], names[len(names) // 2:]
+    first_good = expected_reports({name: files[name] for name in first if name != "unknown-process.json"})
+    good = first_good + expected_reports({name: files[name] for name in second if name != "unknown-process.json"})
     display = _Display(good)
     display.say(f"[emulator] {emulator.url}   [service] instance 'demo', watching {watch}")
     watch.mkdir(parents=True, exist_ok=True)
-    names = list(files)
-    first, second = names[: len(names) // 2], names[len(names) // 2:]
     _drop(watch, files, first)
-    display.say(f"dropped {len(first)} files: WSJF, WSXF and WSTF reports, one file that is not a report")
+    real = len(real_samples())
+    display.say(f"dropped {len(first)} files: WSJF, WSXF and WSTF reports" + (f", real files of {real} kinds of test "
+                "equipment" if real else "") + ", and one file that is not a report")  # fmt: skip
     outage = "before"
     outage_end = 0.0
     deadline = time.monotonic() + 120
@@ -146,7 +177,7 @@ async def _run(folder: Path, emulator: Any, files: dict[str, str]) -> int:
             detail = (f"waiting {waiting}  rejected {queue['failed']}  "
                       f"not converted {sum(c['failed'] for c in status['converters'])}  "
                       f"circuit {status['server']['circuit']}")  # fmt: skip
-            if outage == "before" and delivered >= good * OUTAGE_AT:
+            if outage == "before" and delivered >= first_good:
                 emulator.set_faults(outage=True, retry_after_s=None)
                 outage, outage_end = "during", time.monotonic() + OUTAGE_S
                 display.say(f"[outage] the server is down for {OUTAGE_S:g} s; {len(second)} more files dropped: "
@@ -168,9 +199,10 @@ async def _run(folder: Path, emulator: Any, files: dict[str, str]) -> int:
     return _summary(paths, emulator, good) or code
 
 
-def _drop(watch: Path, files: dict[str, str], names: list[str]) -> None:
+def _drop(watch: Path, files: dict[str, str | bytes], names: list[str]) -> None:
     for name in names:  # written, then renamed into place, as a careful tester does
-        (watch / (name + ".tmp")).write_text(files[name], encoding="utf-8")
+        content = files[name]
+        (watch / (name + ".tmp")).write_bytes(content.encode() if isinstance(content, str) else content)
         os.replace(watch / (name + ".tmp"), watch / name)
 
 
@@ -179,6 +211,7 @@ def _summary(paths: InstancePaths, emulator: Any, good: int) -> int:
     try:
         counts = queue.counts()
         failed = queue.list("failed")
+        by_converter = Counter(item.converter for item in queue.list("done", limit=10_000))
     finally:
         queue.close()
     stored = emulator.state.storage.count_reports()
@@ -188,6 +221,7 @@ def _summary(paths: InstancePaths, emulator: Any, good: int) -> int:
     print(f"  reports on the server (read back from the emulator): {stored} of {good} expected")
     print(f"  queue: {counts['done']} done, {counts['failed']} rejected, "
           f"{counts['pending'] + counts['uploading'] + counts['held']} still waiting")  # fmt: skip
+    print("  converted by: " + ", ".join(f"{name} {count}" for name, count in sorted(by_converter.items())))
     for item in failed:
         print(f"  rejected by the server: {Path(item.source or '?').name} (SN {item.serial_number}): {item.last_error}")
     for sidecar in errors:

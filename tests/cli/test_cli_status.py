@@ -181,3 +181,46 @@ def test_demo_runs(home: Path) -> None:
     pytest.importorskip("pywats_client.demo")
     result = cli("demo")
     assert "Demo finished" in result.stdout + result.stderr
+
+
+def test_service_flags_override_the_file_for_one_run(home: Path, emulator) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pywats_client import config as config_module
+    from pywats_client.control.client import ControlClient, running
+    from pywats_client.instance import InstancePaths
+
+    paths = InstancePaths.of("flags")
+    config_module.save({"server_url": "http://127.0.0.1:9", "api_token": emulator.token}, paths.config_file)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pywats_client", "--instance", "flags", "service", "--server-url", emulator.url,
+         "--set", "upload_concurrency=7", "--set", "station.name=x"],
+        env={**os.environ, "PYWATS_HOME": str(home)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode != 0 and b"top-level key" in output  # a dotted key is refused
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pywats_client", "--instance", "flags", "service", "--server-url", emulator.url,
+         "--set", "upload_concurrency=7"],
+        env={**os.environ, "PYWATS_HOME": str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not running(paths):
+            assert time.monotonic() < deadline, "the service did not start"
+            time.sleep(0.1)
+        with ControlClient(paths) as control:
+            shown = control.get_config()
+            assert shown["server_url"] == emulator.url and shown["upload_concurrency"] == 7
+            deadline = time.monotonic() + 15
+            while control.status()["server"]["online"] is not True:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert config_module.load_file(paths.config_file)["server_url"] == "http://127.0.0.1:9"  # nothing saved
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)

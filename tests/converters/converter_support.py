@@ -24,9 +24,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONTEXT = ConversionContext(station=Station("TEST-STATION", "Lab", "Development"))
 
 
+PROJECT_SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+"""Real equipment files this project may keep (MIT / Apache-2.0, listed in NOTICE): the corpus test always has them."""
+
+
 def corpus_roots() -> list[Path]:
-    """The folders the corpus test reads: ``../shared/samples`` and every folder in ``$PYWATS_CORPUS``."""
-    roots = [SAMPLES] if SAMPLES.is_dir() else []
+    """The folders the corpus test reads: the project's own real samples, ``../shared/samples`` and every folder
+    in ``$PYWATS_CORPUS``."""
+    roots = [PROJECT_SAMPLES] if PROJECT_SAMPLES.is_dir() else []
+    roots += [SAMPLES] if SAMPLES.is_dir() else []
     for entry in filter(None, os.environ.get("PYWATS_CORPUS", "").split(os.pathsep)):
         if Path(entry).is_dir():
             roots.append(Path(entry))

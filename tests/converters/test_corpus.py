@@ -31,12 +31,12 @@ def _corpus() -> list:
             if any(converter.validate(source) >= 0.5 for converter in folder_converters):
                 claimed.add(folder)
                 claimed.update(sidecar_paths(folder))
-                items.append(pytest.param(folder, id=f"{root.name}/{folder.relative_to(root)}/", marks=pytest.mark.samples))
+                items.append(pytest.param(folder, id=f"{root.parent.name}/{folder.relative_to(root)}/", marks=pytest.mark.samples))
         for path in sorted(root.rglob("*")):
             if path.is_file() and path.name not in SKIP_NAMES and path not in claimed and not (
                 claimed & set(path.parents)
             ):
-                items.append(pytest.param(path, id=f"{root.name}/{path.relative_to(root)}", marks=pytest.mark.samples))
+                items.append(pytest.param(path, id=f"{root.parent.name}/{path.relative_to(root)}", marks=pytest.mark.samples))
     if not items:
         return [pytest.param(None, marks=pytest.mark.skip(reason="no sample files (../shared/samples or $PYWATS_CORPUS)"))]
     return items

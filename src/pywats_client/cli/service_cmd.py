@@ -1,15 +1,16 @@
 """``pywats-client service`` (run in the foreground), ``status`` and ``instances``.
 
-``status`` reads what is on disk: the lock (is a service running, which pid), the configuration and the queue.
-All of it is gathered by :func:`gather_status`, the one place to change when status asks a running service
-over its control API instead.
+``status`` asks the running service over its control API when there is one (state, server online, alerts,
+health URL), and otherwise reads what is on disk: the lock, the configuration and the queue. All of it is
+gathered by :func:`gather_status`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
@@ -27,11 +28,34 @@ app = typer.Typer()
 
 
 @app.command("service")
-def service(ctx: typer.Context) -> None:
-    """Run the service in the foreground until Ctrl+C or SIGTERM."""
+def service(
+    ctx: typer.Context,
+    server_url: Optional[str] = typer.Option(None, "--server-url", help="the WATS server, for this run only"),
+    upload_concurrency: Optional[int] = typer.Option(None, "--upload-concurrency", min=1, max=64,
+                                                     help="reports uploaded at the same time, for this run only"),
+    settings: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                                 help="any top-level configuration key, for this run only "
+                                                 "(VALUE as JSON, else text; repeatable)"),
+) -> None:  # fmt: skip
+    """Run the service in the foreground until Ctrl+C or SIGTERM.
+
+    Flags override the configuration file and the environment for this run; nothing is saved.
+    """
     state = get_state(ctx)
     detach_logging()  # the service logs to stderr itself (and to its log files)
     overrides: dict[str, Any] = {}
+    for item in settings or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or "." in key:
+            raise typer.BadParameter(f"{item!r}: give KEY=VALUE with a top-level key (e.g. rescan_interval_s=10)")
+        try:
+            overrides[key.strip()] = json.loads(value)
+        except ValueError:
+            overrides[key.strip()] = value
+    if server_url is not None:
+        overrides["server_url"] = server_url
+    if upload_concurrency is not None:
+        overrides["upload_concurrency"] = upload_concurrency
     if state.verbose:
         overrides["log_level"] = "DEBUG"
     elif state.quiet:
