@@ -23,7 +23,6 @@ their Measure as the verdict. The format carries no statuses: every status is co
 from __future__ import annotations
 
 import math
-import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any, Literal
@@ -37,8 +36,8 @@ from pywats.models.status import numeric_status, string_status
 from ..base import ConversionContext, ConverterArguments, FileConverter, Report
 from ..errors import ConversionError
 from ..sources import SourceFile
+from ._xml import parse, root_name
 
-_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _MAX_DEPTH = 64
 _TRUE = frozenset({"true", "1", "pass", "passed", "yes", "ok"})
 _FALSE = frozenset({"false", "0", "fail", "failed", "no"})
@@ -46,20 +45,6 @@ _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f
 # Header elements with a WATS field of their own (every other header element becomes a misc info).
 _HEADER_FIELDS = frozenset({"SerialNumber", "PartNumber", "Revision", "StartDate", "ExecutionTime",
                             "OperationTypeCode", "Operator"})  # fmt: skip
-
-
-def _local(tag: Any) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _root_name(head: bytes) -> str | None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
-    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<"):
-        return None
-    match = _FIRST_TAG.search(head)
-    return match.group(2).decode("ascii") if match else None
 
 
 class CustomXMLArguments(ConverterArguments):
@@ -83,7 +68,7 @@ class CustomXMLConverter(FileConverter):
 
     def validate(self, source: SourceFile) -> float:
         head = source.head()
-        if _root_name(head) != "TestReport":
+        if root_name(head) != "TestReport":
             return 0.0
         score = 0.3
         if b"<Header" in head:
@@ -95,15 +80,7 @@ class CustomXMLConverter(FileConverter):
         return score
 
     def convert(self, source: SourceFile, context: ConversionContext) -> list[Report]:
-        try:
-            root = ET.fromstring(source.data)
-        except ET.ParseError as error:
-            raise ConversionError(f"the file is not well-formed XML: {error}", line=error.position[0]) from None
-        except (ValueError, LookupError) as error:
-            raise ConversionError(f"the file cannot be read as XML: {error}") from None
-        if root.tag.startswith("{"):
-            for element in root.iter():
-                element.tag = _local(element.tag)
+        root = parse(source.data, strip_namespaces=True)  # compare local names from here on
         if root.tag != "TestReport":
             raise ConversionError(f"not a custom XML test report: the root element is <{root.tag}>")
         header_element = next((child for child in root if child.tag == "Header"), None)

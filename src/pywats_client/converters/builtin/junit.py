@@ -37,9 +37,8 @@ from pywats.models import LengthMode
 from ..base import ConversionContext, ConverterArguments, FileConverter, Report
 from ..errors import ConversionError
 from ..sources import SourceFile
+from ._xml import local_name, root_name
 
-_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
-_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _MAX_DEPTH = 32
 
@@ -79,20 +78,6 @@ class JUnitArguments(ConverterArguments):
     lengths: LengthMode = Field(
         "truncate", description="'truncate' cuts names and texts to the WATS limits; 'strict' refuses them"
     )
-
-
-def _local(tag: Any) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _root_name(head: bytes) -> str | None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
-    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<"):
-        return None
-    match = _FIRST_TAG.search(_COMMENT.sub(b"", head))
-    return match.group(2).decode("ascii") if match else None
 
 
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -141,10 +126,10 @@ class _Scope:
         if depth > _MAX_DEPTH:
             raise ConversionError(f"testsuites nested deeper than {_MAX_DEPTH} levels", element="testsuite")
         for child in element:
-            tag = _local(child.tag)
+            tag = local_name(child.tag)
             if tag == "properties":
                 for item in child:
-                    if _local(item.tag) == "property":
+                    if local_name(item.tag) == "property":
                         name = item.get("name")
                         value = item.get("value", item.text or "")
                         if name and name not in self.properties:
@@ -176,7 +161,7 @@ class JUnitConverter(FileConverter):
     Arguments = JUnitArguments
 
     def validate(self, source: SourceFile) -> float:
-        root = _root_name(source.head(8192))
+        root = root_name(source.head(8192))
         if root not in ("testsuites", "testsuite"):
             return 0.0
         head = source.head(65536).replace(b"\x00", b"")
@@ -185,9 +170,9 @@ class JUnitConverter(FileConverter):
     def convert(self, source: SourceFile, context: ConversionContext) -> list[Report]:
         args: JUnitArguments = self.arguments  # type: ignore[assignment]
         root = _parse_xml(source)
-        tag = _local(root.tag)
+        tag = local_name(root.tag)
         if tag == "testsuites":
-            suites = [child for child in root if _local(child.tag) == "testsuite"]
+            suites = [child for child in root if local_name(child.tag) == "testsuite"]
             if not suites:
                 raise ConversionError("the file holds no <testsuite>", element="testsuites")
             if args.report_per == "testsuite":
@@ -262,7 +247,7 @@ class JUnitConverter(FileConverter):
     def _start(self, scope: _Scope, context: ConversionContext) -> datetime | None:
         candidates = ([scope.root] if scope.root is not None else []) + scope.suites
         for element in candidates:
-            moment = self._timestamp(element.get("timestamp"), _local(element.tag), context)
+            moment = self._timestamp(element.get("timestamp"), local_name(element.tag), context)
             if moment is not None:
                 return moment
         return None
@@ -307,7 +292,7 @@ class JUnitConverter(FileConverter):
         groups: dict[str, Any] = {}
         cases = suites = 0
         for child in suite:
-            tag = _local(child.tag)
+            tag = local_name(child.tag)
             if tag == "testcase":
                 cases += 1
                 case_where = f"{where}/testcase[{cases}]"
@@ -329,7 +314,7 @@ class JUnitConverter(FileConverter):
             return ""
         parts = []
         for child in element:
-            tag = _local(child.tag)
+            tag = local_name(child.tag)
             if tag in ("system-out", "system-err") and child.text and child.text.strip():
                 parts.append(f"--- {tag} ---\n{child.text.strip()}")
         return "\n".join(parts)
@@ -342,7 +327,7 @@ class JUnitConverter(FileConverter):
         message = ""
         texts: list[str] = []
         for child in case:
-            tag = _local(child.tag)
+            tag = local_name(child.tag)
             if tag in ("failure", "error", "skipped"):
                 kind = {"failure": "F", "error": "E", "skipped": "S"}[tag]
                 if _worse(kind, status):
@@ -353,7 +338,7 @@ class JUnitConverter(FileConverter):
                     texts.append(body)
             elif tag == "properties":
                 for item in child:
-                    if _local(item.tag) == "property" and item.get("name"):
+                    if local_name(item.tag) == "property" and item.get("name"):
                         texts.append(f"{item.get('name')} = {item.get('value', item.text or '')}")
             else:
                 for note_tag, label in _NOTES:

@@ -17,7 +17,6 @@ With ``per_board`` each image becomes a report of its own.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
@@ -30,8 +29,8 @@ from pywats.models import LengthMode
 from ..base import ConversionContext, ConverterArguments, FileConverter, Report
 from ..errors import ConversionError
 from ..sources import SourceFile
+from ._xml import local_name, parse, root_name
 
-_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _NO_BARCODE = frozenset({"", "n/a", "na", "none", "null", "-", "noread", "no read"})
 _RESULTS = {
     "passed": "P", "pass": "P", "good": "P", "ok": "P", "falsecall": "P", "false call": "P",
@@ -44,20 +43,6 @@ _GROUPS = {
     "passed": ("P", "Passed"), "good": ("P", "Passed"),
 }  # fmt: skip
 _LABELS = {"partNumber": "part number"}
-
-
-def _local(tag: Any) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _root_name(head: bytes) -> str | None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
-    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<"):
-        return None
-    match = _FIRST_TAG.search(head)
-    return match.group(2).decode("ascii") if match else None
 
 
 class SakiArguments(ConverterArguments):
@@ -88,7 +73,7 @@ class SakiAOIConverter(FileConverter):
 
     def validate(self, source: SourceFile) -> float:
         head = source.head()
-        if _root_name(head) != "Panel":
+        if root_name(head) != "Panel":
             return 0.0
         score = 0.5
         if b"barcode=" in head:
@@ -98,14 +83,9 @@ class SakiAOIConverter(FileConverter):
         return score
 
     def convert(self, source: SourceFile, context: ConversionContext) -> list[Report]:
-        try:
-            panel = ET.fromstring(source.data)
-        except ET.ParseError as error:
-            raise ConversionError(f"the file is not well-formed XML: {error}", line=error.position[0]) from None
-        except (ValueError, LookupError) as error:
-            raise ConversionError(f"the file cannot be read as XML: {error}") from None
-        if _local(panel.tag) != "Panel":
-            raise ConversionError(f"not a Saki AOI file: the root element is <{_local(panel.tag)}>")
+        panel = parse(source.data)
+        if local_name(panel.tag) != "Panel":
+            raise ConversionError(f"not a Saki AOI file: the root element is <{local_name(panel.tag)}>")
         args = self.arguments
         barcode = (panel.get("barcode") or "").strip()
         if barcode.lower() in _NO_BARCODE:
@@ -115,8 +95,8 @@ class SakiAOIConverter(FileConverter):
             raise ConversionError("no part number: the Panel has no side attribute and no part_number argument "
                                   "is set", element="Panel", field="side")  # fmt: skip
         start = self._start(panel, context)
-        program = next((child for child in panel if _local(child.tag) == "Program"), None)
-        images = [child for child in panel if _local(child.tag) == "Image"]
+        program = next((child for child in panel if local_name(child.tag) == "Program"), None)
+        images = [child for child in panel if local_name(child.tag) == "Image"]
         header = {
             "pn": pn, "rev": args.revision, "process_code": args.process_code, "start": start,
             "user": (panel.get("operator") or "").strip() or None,
@@ -168,21 +148,21 @@ class SakiAOIConverter(FileConverter):
             builder.misc_info("Side", side[:100])
         for key, value in panel.attrib.items():
             if key not in ("barcode", "result", "startDate", "startTime", "side", "operator") and value.strip():
-                builder.misc_info(_local(key)[:100], value.strip()[:100])
+                builder.misc_info(local_name(key)[:100], value.strip()[:100])
 
     def _image(self, container: Any, image: ET.Element) -> None:
         for results in image:
-            if _local(results.tag) != "Results":
+            if local_name(results.tag) != "Results":
                 continue
             for group in results:
-                tag = _local(group.tag)
+                tag = local_name(group.tag)
                 known = _GROUPS.get(tag.lower())
                 if known is None:
                     continue  # an inspection list this converter does not know: left out
                 verdict, title = known
                 if verdict == "P" and title == "False calls" and not self.arguments.false_calls:
                     continue
-                references = [ref for ref in group if _local(ref.tag) == "Reference"]
+                references = [ref for ref in group if local_name(ref.tag) == "Reference"]
                 if not references:
                     continue
                 sequence = container.sequence(title, status=verdict)

@@ -21,7 +21,6 @@ when it has one, else from its limits.
 from __future__ import annotations
 
 import math
-import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
@@ -34,8 +33,8 @@ from pywats.models import LengthMode
 from ..base import ConversionContext, ConverterArguments, FileConverter, Report
 from ..errors import ConversionError
 from ..sources import SourceFile
+from ._xml import parse, root_name
 
-_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _MAX_DEPTH = 64
 
 _GRADES = {
@@ -47,21 +46,6 @@ _STATUSES = frozenset(_GRADES.values())
 _NUMERIC_TAGS = frozenset({"ValueDouble", "ValueInteger"})
 _SCALAR_TAGS = frozenset({"ValueDouble", "ValueInteger", "ValueString", "ValueBoolean", "ValueTimestamp"})
 _MISSING = frozenset({"", "null", "nan", "none", "n/a"})
-
-
-def _local(tag: Any) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _root_name(head: bytes) -> str | None:
-    """The local name of the first element in ``head``, if ``head`` looks like XML."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
-    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<"):
-        return None
-    match = _FIRST_TAG.search(head)
-    return match.group(2).decode("ascii") if match else None
 
 
 def _time(text: str | None, context: ConversionContext, element: str, field: str) -> datetime | None:
@@ -120,7 +104,7 @@ class SigmaQuestConverter(FileConverter):
 
     def validate(self, source: SourceFile) -> float:
         head = source.head()
-        if _root_name(head) != "UnitReport":
+        if root_name(head) != "UnitReport":
             return 0.0
         score = 0.6
         if b"<TestRun" in head or b":TestRun" in head:
@@ -130,15 +114,7 @@ class SigmaQuestConverter(FileConverter):
         return score
 
     def convert(self, source: SourceFile, context: ConversionContext) -> list[Report]:
-        try:
-            root = ET.fromstring(source.data)
-        except ET.ParseError as error:
-            raise ConversionError(f"the file is not well-formed XML: {error}", line=error.position[0]) from None
-        except (ValueError, LookupError) as error:  # e.g. an encoding expat does not know
-            raise ConversionError(f"the file cannot be read as XML: {error}") from None
-        if root.tag.startswith("{"):  # urn:unitreport-schema: compare local names from here on
-            for element in root.iter():
-                element.tag = _local(element.tag)
+        root = parse(source.data, strip_namespaces=True)  # compare local names from here on
         if root.tag != "UnitReport":
             raise ConversionError(f"not a SigmaQuest UnitReport: the root element is <{root.tag}>")
         return [self._report(root, context)]

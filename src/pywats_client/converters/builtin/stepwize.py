@@ -39,8 +39,8 @@ from pywats.processes import code_for_name
 from ..base import ConversionContext, ConverterArguments, FileConverter, Report
 from ..errors import ConversionError
 from ..sources import SourceFile
+from ._xml import local_name, parse, root_name
 
-_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _ROOTS = ("ConfigAndResultsDataFile", "ConfigandResultsData")
 _UNIT = "ConfigandResultsData"
 _ROWS = "Config_and_Result_Data"
@@ -61,20 +61,6 @@ _TRUE = frozenset({"T", "TRUE", "1", "Y", "YES", "PASS"})
 # Header elements read into WATS fields (everything else with text becomes a misc info).
 _HEADER_USED = frozenset({"partNumber", "partRev", "revision", "serialNumber", "operation", "sequencePF",
                           "sourceFile", "version", _ROWS})  # fmt: skip
-
-
-def _local(tag: Any) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _root_name(head: bytes) -> str | None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
-    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<"):
-        return None
-    match = _FIRST_TAG.search(head)
-    return match.group(2).decode("ascii") if match else None
 
 
 def _limit_rule(mode: str) -> tuple[str, str | None, str | None] | None:
@@ -127,7 +113,7 @@ class StepWizeConverter(FileConverter):
 
     def validate(self, source: SourceFile) -> float:
         head = source.head()
-        root = _root_name(head)
+        root = root_name(head)
         if root == "ConfigAndResultsDataFile":
             return 0.95 if b"ConfigandResultsData" in head or b"Config_and_" in head else 0.8
         if root == "ConfigandResultsData":
@@ -135,16 +121,11 @@ class StepWizeConverter(FileConverter):
         return 0.0
 
     def convert(self, source: SourceFile, context: ConversionContext) -> list[Report]:
-        try:
-            root = ET.fromstring(source.data)
-        except ET.ParseError as error:
-            raise ConversionError(f"the file is not well-formed XML: {error}", line=error.position[0]) from None
-        except (ValueError, LookupError) as error:
-            raise ConversionError(f"the file cannot be read as XML: {error}") from None
-        tag = _local(root.tag)
+        root = parse(source.data)
+        tag = local_name(root.tag)
         if tag not in _ROOTS:
             raise ConversionError(f"not a StepWize XSPC file: the root element is <{tag}>")
-        units = [root] if tag == _UNIT else [child for child in root if _local(child.tag) == _UNIT]
+        units = [root] if tag == _UNIT else [child for child in root if local_name(child.tag) == _UNIT]
         if not units:
             raise ConversionError("the file holds no ConfigandResultsData (no unit was tested)",
                                   element="ConfigAndResultsDataFile")  # fmt: skip
@@ -156,7 +137,7 @@ class StepWizeConverter(FileConverter):
         header: dict[str, str] = {}
         rows_element = None
         for child in unit:
-            name = _local(child.tag)
+            name = local_name(child.tag)
             if name == _ROWS:
                 rows_element = child
             elif len(child) == 0:
@@ -174,7 +155,7 @@ class StepWizeConverter(FileConverter):
         if operation:
             process_code = args.operation_codes.get(operation, code_for_name(operation) or args.process_code)
         rows = [] if rows_element is None else [
-            {_local(field.tag): field.text for field in row} for row in rows_element if _local(row.tag) == _ROW
+            {local_name(field.tag): field.text for field in row} for row in rows_element if local_name(row.tag) == _ROW
         ]  # fmt: skip
 
         if not rows:

@@ -220,7 +220,6 @@ class TeradyneGR228xConverter(FileConverter):
         return 0.0
 
     def convert(self, source: SourceFile, context: ConversionContext) -> list[Report]:
-        args = self.arguments
         program = ""
         program_path = ""
         socket: int | None = None
