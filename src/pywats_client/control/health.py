@@ -14,7 +14,6 @@ the firewall) all the same.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import time
@@ -26,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .metrics import Metrics
-from .server import _QuietServer
+from .serving import SocketServer
 
 if TYPE_CHECKING:
     from ..service.service import AsyncClientService
@@ -116,13 +115,9 @@ class HealthServer:
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
         self.url: str | None = None
-        self._server: Any = None
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
+        self._server: SocketServer | None = None
 
     async def start(self, service: AsyncClientService) -> None:
-        import uvicorn
-
         config = service.config
         assert config is not None
         if config.health_port is None:
@@ -138,32 +133,16 @@ class HealthServer:
                       config.health_port, error)  # fmt: skip
             service.alerts.raise_("health_port", f"health endpoints not started: {error}")
             return
-        sock.listen(64)
         host, port = sock.getsockname()[:2]
         self.url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-        self._socket = sock
-        self._server = _QuietServer(uvicorn.Config(
-            make_app(service, self.metrics), log_level="warning", access_log=False, lifespan="off", ws="none",
-            timeout_keep_alive=5, limit_concurrency=64, timeout_graceful_shutdown=1,
-        ))  # fmt: skip
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="health")
-        while not self._server.started and not self._task.done():
-            await asyncio.sleep(0.01)
-        if self._task.done():
-            self._task.result()
+        self._server = SocketServer(make_app(service, self.metrics), sock, name="health")
+        await self._server.start()
         log.info("health and metrics on %s", self.url)
 
     async def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 5)
-            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - stopping must finish
-                self._task.cancel()
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._task = self._socket = None
+            await self._server.stop()
+        self._server = None
         self.url = None
 
 

@@ -59,6 +59,7 @@ from ..converters import ConversionContext, ConversionError, ConverterArgumentEr
 from ..converters import SourceFile, SourceFolder, convert_source
 from .protocol import CAPABILITIES, PROTOCOL_HEADER, PROTOCOL_VERSION, ensure_token, remove_endpoint, socket_path
 from .protocol import write_endpoint
+from .serving import SocketServer
 
 if TYPE_CHECKING:
     from ..service.service import AsyncClientService
@@ -410,15 +411,11 @@ class ControlServer:
     """Serves the control API while the service runs (an extension of :class:`AsyncClientService`)."""
 
     def __init__(self) -> None:
-        self._server: Any = None
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
+        self._server: SocketServer | None = None
         self._paths: Any = None
         self.address: str | None = None
 
     async def start(self, service: AsyncClientService) -> None:
-        import uvicorn
-
         self._paths = service.paths
         config = service.config
         assert config is not None
@@ -446,55 +443,20 @@ class ControlServer:
                 sock.bind(("127.0.0.1", 0))
             endpoint["port"] = sock.getsockname()[1]
             self.address = f"127.0.0.1:{endpoint['port']}"
-        sock.listen(64)
-        self._socket = sock
-        self._server = _QuietServer(uvicorn.Config(
-            ControlAPI(service).app(token), log_level="warning", access_log=False, lifespan="off", ws="none",
-            timeout_keep_alive=5, limit_concurrency=64, timeout_graceful_shutdown=1,
-        ))  # fmt: skip
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="control api")
-        while not self._server.started and not self._task.done():
-            await asyncio.sleep(0.01)
-        if self._task.done():
-            self._task.result()
+        self._server = SocketServer(ControlAPI(service).app(token), sock, name="control api")
+        await self._server.start()
         endpoint["health_url"] = service.health_url
         write_endpoint(service.paths, endpoint)
         log.info("control API on %s", self.address)
 
     async def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 5)
-            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - stopping must finish
-                self._task.cancel()
-        if self._socket is not None:
-            if self._socket.family == getattr(socket, "AF_UNIX", None) and self.address:
+            await self._server.stop()
+            if self._server.socket.family == getattr(socket, "AF_UNIX", None) and self.address:
                 Path(self.address).unlink(missing_ok=True)
-            self._socket.close()
         if self._paths is not None:
             remove_endpoint(self._paths)
-        self._server = self._task = self._socket = None
-
-
-class _QuietServer:
-    """A uvicorn server that leaves signals to the service (it runs inside the service's loop)."""
-
-    def __new__(cls, config: Any) -> Any:
-        import contextlib
-
-        import uvicorn
-
-        class Server(uvicorn.Server):
-            def install_signal_handlers(self) -> None:  # uvicorn < 0.29
-                pass
-
-            @contextlib.contextmanager
-            def capture_signals(self) -> Any:  # uvicorn >= 0.29
-                yield
-
-        return Server(config)
+        self._server = None
 
 
 __all__ = ["ControlAPI", "ControlServer", "tail"]
