@@ -298,7 +298,14 @@ def age(seconds: float | None) -> str:
 
 
 def make_converter(state: State, spec: str, arguments: dict[str, Any]) -> Converter:
-    """The converter ``spec`` names, made with ``arguments`` (ConverterLoadError / ConverterArgumentError)."""
+    """The converter ``spec`` names, made with ``arguments`` (ConverterLoadError / ConverterArgumentError).
+
+    A ``file.py::Class`` typed relative to the current folder is found there first (the command line's
+    expectation), then in the instance folder (the service's rule for configured entries).
+    """
+    file_part, separator, class_name = spec.rpartition("::")
+    if separator and not Path(file_part).is_absolute() and Path(file_part).is_file():
+        spec = f"{Path(file_part).absolute()}::{class_name}"
     cls = load_converter_class(spec, base_dir=state.paths.root)
     return cls(arguments)
 

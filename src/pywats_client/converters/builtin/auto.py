@@ -19,7 +19,8 @@ from ..sources import SourceFile
 
 class AutoArguments(ConverterArguments):
     candidates: list[str] = Field(
-        default_factory=list, description="names of the converters to choose from; empty: every built-in file converter"
+        default_factory=list, description="names of the converters to choose from; empty: every built-in and installed plug-in "
+        "file converter (folder converters are never candidates)"
     )
     threshold: float = Field(0.5, ge=0, le=1, description="the lowest confidence accepted")
     arguments: dict[str, dict[str, Any]] = Field(
