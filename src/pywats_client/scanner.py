@@ -38,8 +38,6 @@ class Entry:
 @dataclass(frozen=True)
 class ScanResult:
     ready: list[Entry]
-    waiting: int
-    """How many entries were seen but are not stable yet."""
     recheck_in: float | None
     """Seconds until the earliest waiting entry may be stable (None: nothing is waiting)."""
 
@@ -88,7 +86,6 @@ class FolderScanner:
         now = self._clock()
         skipped = set(skip)
         ready: list[Entry] = []
-        waiting = 0
         earliest: float | None = None
         present: set[Path] = set()
         for path, is_dir in self._candidates():
@@ -106,7 +103,6 @@ class FolderScanner:
             else:
                 remaining = self.stability_window - (now - seen[3])
             if remaining > 0:
-                waiting += 1
                 earliest = remaining if earliest is None else min(earliest, remaining)
                 continue
             if not self._complete(path, is_dir):
@@ -114,7 +110,7 @@ class FolderScanner:
             ready.append(Entry(path, size, mtime_ns, is_dir))
         for gone in set(self._seen) - present:
             del self._seen[gone]
-        return ScanResult(ready, waiting, earliest)
+        return ScanResult(ready, earliest)
 
     def _complete(self, path: Path, is_dir: bool) -> bool:
         if self.ready_marker is not None and not Path(str(path) + self.ready_marker).exists():

@@ -23,7 +23,7 @@ metric                                 type       labels
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -101,10 +101,5 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def counter_value(metrics: Metrics, name: str, **labels: Any) -> float:
-    """The current value of one sample (for tests and status)."""
-    value = metrics.registry.get_sample_value(name, labels or None)
-    return 0.0 if value is None else value
 
-
-__all__ = ["Metrics", "counter_value"]
+__all__ = ["Metrics"]

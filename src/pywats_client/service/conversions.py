@@ -25,7 +25,6 @@ class ConversionPool:
         self._concurrency = concurrency
         self._executor = self._new_executor()
         self._slots = asyncio.Semaphore(concurrency)
-        self.abandoned = 0
 
     def _new_executor(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="pywats-convert")
@@ -55,7 +54,6 @@ class ConversionPool:
             try:
                 return await asyncio.wait_for(asyncio.shield(future), timeout)
             except asyncio.TimeoutError:
-                self.abandoned += 1
                 log.error("%s: still converting after %.0f s; abandoned (its thread ends when the converter does)",
                           what, timeout)  # fmt: skip
                 if executor is self._executor:

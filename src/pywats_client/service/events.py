@@ -94,12 +94,9 @@ class EventBus:
 class Stats:
     """Counters since the service started (the queue holds the durable truth; these are for status and metrics)."""
 
-    started_at: float = field(default_factory=time.time)
     files_picked: int = 0
     conversions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (converter, ok|failed) → count
-    conversion_seconds: list[float] = field(default_factory=list)
     uploads: Counter[str] = field(default_factory=Counter)  # accepted, rejected, retried, held → count
-    upload_seconds: list[float] = field(default_factory=list)
     task_restarts: Counter[str] = field(default_factory=Counter)
     last_errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20))
 
@@ -116,10 +113,6 @@ class Stats:
     def error(self, where: str, message: str) -> None:
         self.last_errors.append({"time": time.time(), "where": where, "message": message})
 
-    def observe(self, samples: list[float], seconds: float) -> None:
-        samples.append(seconds)
-        if len(samples) > 10_000:
-            del samples[:5_000]
 
 
 class Alerts:

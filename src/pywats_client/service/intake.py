@@ -36,6 +36,7 @@ from pywats.formats import wsjf
 from ..config import ConverterConfig
 from ..converters import ConversionContext, ConversionError, Converter, ConverterCrashed, SourceFile, SourceFolder
 from ..converters import convert_source
+from ..converters.sandbox import SandboxedConverter
 from ..converters.sources import sidecar_paths
 from ..postactions import finish, to_error_folder
 from ..queue import NewReport, QueueError, SourceRecord, ThreadQueues
@@ -77,18 +78,14 @@ class _Outcome:
 
 
 @dataclass
-class Intake:
-    """The intake of one converter entry. :meth:`run` is a supervised task of the service."""
+class IntakeBase:
+    """What every intake of a converter entry has (file and folder intake here, scheduled in :mod:`.scheduled`)."""
 
     entry: ConverterConfig
     converter: Converter
-    watch: Path
-    done: Path
-    error: Path
     queues: ThreadQueues
     pool: Callable[[], ConversionPool]
     context: Callable[[], ConversionContext]
-    settings: Callable[[], IntakeSettings]
     gate: Callable[[], str | None]
     """None when new sources may be taken, else why not (paused, disk low, queue full)."""
     bus: EventBus
@@ -96,6 +93,27 @@ class Intake:
     alerts: Alerts
     on_queued: Callable[[], None]
     on_fatal: Callable[[BaseException], None]
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    def _queue_failed(self, error: QueueError) -> None:
+        """A full disk pauses intake with an alert (nothing was acknowledged); any other queue error is fatal."""
+        if error.disk_full:
+            self.alerts.raise_("disk_full", f"the queue's disk is full: intake waits ({error})")
+        else:
+            self.on_fatal(error)
+
+
+@dataclass
+class Intake(IntakeBase):
+    """The intake of one watch folder. :meth:`run` is a supervised task of the service."""
+
+    watch: Path
+    done: Path
+    error: Path
+    settings: Callable[[], IntakeSettings]
     trigger: asyncio.Event = field(default_factory=asyncio.Event)
     scanner: FolderScanner = field(init=False)
     _backlog: collections.deque[Entry] = field(init=False, default_factory=collections.deque)
@@ -111,10 +129,6 @@ class Intake:
         )  # fmt: skip
 
     @property
-    def name(self) -> str:
-        return self.entry.name
-
-    @property
     def in_flight(self) -> int:
         return len(self._in_flight)
 
@@ -122,7 +136,7 @@ class Intake:
     def _time_limit(self) -> float:
         # A sandboxed converter enforces timeout_s itself (and says so more precisely); the pool's limit is the
         # backstop, with room for reading the file and the sandbox's own kill.
-        return self.entry.timeout_s + (10.0 if hasattr(self.converter, "worker_pids") else 0.0)
+        return self.entry.timeout_s + (10.0 if isinstance(self.converter, SandboxedConverter) else 0.0)
 
     async def run(self) -> None:
         await asyncio.to_thread(self.make_folders)
@@ -184,10 +198,7 @@ class Intake:
                 outcome = await asyncio.to_thread(self._abandon, job, str(error))
             self._report(job, outcome)
         except QueueError as error:
-            if error.disk_full:
-                self.alerts.raise_("disk_full", f"the queue's disk is full: intake waits ({error})")
-            else:
-                self.on_fatal(error)
+            self._queue_failed(error)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - one file's trouble must not end the intake
@@ -207,7 +218,6 @@ class Intake:
             self.bus.publish("picked_up", converter=self.name, source=source, correlation_id=job.correlation_id)
         if outcome.kind == "queued":
             self.stats.conversions[(self.name, "ok")] += 1
-            self.stats.observe(self.stats.conversion_seconds, outcome.seconds)
             log.info("%s: %s → %d report(s) queued (%d new) in %.3f s", self.name, job.entry.path.name,
                      outcome.reports, outcome.new, outcome.seconds, extra=extra)  # fmt: skip
             self.bus.publish("converted", converter=self.name, source=source, reports=outcome.reports,
@@ -320,4 +330,4 @@ class Intake:
                         self.name, entry.path.name, error)  # fmt: skip
 
 
-__all__ = ["Intake", "IntakeSettings"]
+__all__ = ["Intake", "IntakeBase", "IntakeSettings"]

@@ -11,42 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pywats.formats import wsjf
 
-from ..config import ConverterConfig
-from ..converters import ConversionContext, ConversionError, Converter
+from ..converters import ConversionError
 from ..converters.run import run_scheduled
-from ..queue import NewReport, QueueError, ThreadQueues
-from .conversions import ConversionPool
-from .events import Alerts, EventBus, Stats, wait_event
+from ..queue import NewReport, QueueError
+from .events import wait_event
+from .intake import IntakeBase
 
 log = logging.getLogger("pywats_client.intake")
 
 
 @dataclass
-class ScheduledIntake:
-    entry: ConverterConfig
-    converter: Converter
-    queues: ThreadQueues
-    pool: Callable[[], ConversionPool]
-    context: Callable[[], ConversionContext]
-    gate: Callable[[], str | None]
-    bus: EventBus
-    stats: Stats
-    alerts: Alerts
-    on_queued: Callable[[], None]
-    on_fatal: Callable[[BaseException], None]
+class ScheduledIntake(IntakeBase):
     trigger: asyncio.Event = field(default_factory=asyncio.Event)
     watch: Path | None = None
     _running: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.entry.name
 
     @property
     def in_flight(self) -> int:
@@ -75,16 +58,12 @@ class ScheduledIntake:
             log.warning("%s: the scheduled run failed: %s", self.name, error)
             return
         except QueueError as error:
-            if error.disk_full:
-                self.alerts.raise_("disk_full", f"the queue's disk is full: intake waits ({error})")
-            else:
-                self.on_fatal(error)
+            self._queue_failed(error)
             return
         finally:
             self._running = False
         seconds = time.perf_counter() - started
         self.stats.conversions[(self.name, "ok")] += 1
-        self.stats.observe(self.stats.conversion_seconds, seconds)
         self.bus.publish("converted", converter=self.name, source=None, reports=count, seconds=seconds)
         if count:
             log.info("%s: scheduled run → %d report(s) queued (%d new)", self.name, count, new)

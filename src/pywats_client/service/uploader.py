@@ -250,7 +250,6 @@ class Uploader:
                 seconds = time.perf_counter() - started
                 self.stats.uploads["accepted"] += 1
                 self.stats.upload_outcome(True)
-                self.stats.observe(self.stats.upload_seconds, seconds)
                 self.bus.publish("uploaded", report_id=item.id, serial_number=item.serial_number, seconds=seconds,
                                  correlation_id=item.correlation_id)  # fmt: skip
                 log.info("uploaded %s (SN %s) in %.3f s", item.id, item.serial_number, seconds,

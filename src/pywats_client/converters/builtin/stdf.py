@@ -379,13 +379,9 @@ class StdfFile:
                 units = self._units[raw] = raw.decode("latin-1").strip(" \t")
         defaults = self.ptr_defaults.get(test_num)
         if defaults is None:  # the first PTR of a test number sets the defaults
-            no_low = opt is None or opt & 0x50 or low is None
-            no_high = opt is None or opt & 0xA0 or high is None
             defaults = self.ptr_defaults[test_num] = (
-                text, None if no_low else low, None if no_high else high, (units or "").strip("\x00"),
-                0 if opt is None or opt & 1 or res_scal is None else res_scal,
-                0 if no_low or llm_scal is None else llm_scal, 0 if no_high or hlm_scal is None else hlm_scal,
-            )  # fmt: skip
+                text, *_first_limits(opt, low, high, res_scal, llm_scal, hlm_scal, (units or "").strip("\x00")),
+            )
             text, low, high, units, res_scal, llm_scal, hlm_scal = defaults
             if test_flg & 0x10 and parm_flg == 0:
                 return  # a defaults-only PTR (not a test execution), wherever it stands
@@ -393,19 +389,8 @@ class StdfFile:
             d_text, d_low, d_high, d_units, d_res, d_llm, d_hlm = defaults
             text = text or d_text
             units = d_units if not units else units.strip("\x00")
-            if opt is None:
-                low, high, res_scal, llm_scal, hlm_scal = d_low, d_high, d_res, d_llm, d_hlm
-            else:
-                if opt & 0x40:
-                    low = None
-                elif opt & 0x10 or low is None:
-                    low, llm_scal = d_low, d_llm
-                if opt & 0x80:
-                    high = None
-                elif opt & 0x20 or high is None:
-                    high, hlm_scal = d_high, d_hlm
-                if opt & 1 or res_scal is None:
-                    res_scal = d_res
+            low, high, res_scal, llm_scal, hlm_scal = _with_defaults(
+                opt, (low, high, res_scal, llm_scal, hlm_scal), (d_low, d_high, d_res, d_llm, d_hlm))
         part = self.open.get((head, site))
         if part is None:
             if not (test_flg & 0x10 and parm_flg == 0):  # not a defaults-only PTR
@@ -434,14 +419,9 @@ class StdfFile:
         )
         defaults = self.mpr_defaults.get(test_num)
         if defaults is None:
-            no_low = opt is None or opt & 0x50 or low is None
-            no_high = opt is None or opt & 0xA0 or high is None
             defaults = self.mpr_defaults[test_num] = (
-                text or "", None if no_low else low, None if no_high else high, units or "",
-                0 if opt is None or opt & 1 or res_scal is None else res_scal,
-                0 if no_low or llm_scal is None else llm_scal, 0 if no_high or hlm_scal is None else hlm_scal,
-                indexes or (),
-            )  # fmt: skip
+                text or "", *_first_limits(opt, low, high, res_scal, llm_scal, hlm_scal, units or ""), indexes or (),
+            )
             text, low, high, units, res_scal, llm_scal, hlm_scal, indexes = defaults
             if test_flg & 0x10 and parm_flg == 0:
                 return  # a defaults-only MPR
@@ -450,19 +430,8 @@ class StdfFile:
             text = text or d_text
             units = units or d_units
             indexes = indexes or d_indexes
-            if opt is None:
-                low, high, res_scal, llm_scal, hlm_scal = d_low, d_high, d_res, d_llm, d_hlm
-            else:
-                if opt & 0x40:
-                    low = None
-                elif opt & 0x10 or low is None:
-                    low, llm_scal = d_low, d_llm
-                if opt & 0x80:
-                    high = None
-                elif opt & 0x20 or high is None:
-                    high, hlm_scal = d_high, d_hlm
-                if opt & 1 or res_scal is None:
-                    res_scal = d_res
+            low, high, res_scal, llm_scal, hlm_scal = _with_defaults(
+                opt, (low, high, res_scal, llm_scal, hlm_scal), (d_low, d_high, d_res, d_llm, d_hlm))
         part = self.open.get((head, site))
         if part is None:
             if not (test_flg & 0x10 and parm_flg == 0):
@@ -909,6 +878,39 @@ def _worst(steps: list[dict[str, Any]]) -> str | None:
             worst = status
     return worst
 
+
+
+def _first_limits(opt: int | None, low: float | None, high: float | None, res_scal: int | None,
+                  llm_scal: int | None, hlm_scal: int | None, units: str) -> tuple[Any, ...]:  # fmt: skip
+    """``(low, high, units, res_scal, llm_scal, hlm_scal)`` as the first PTR/MPR of a test number sets them for
+    the later ones: OPT_FLAG bits 4/6 (0x50) drop the low limit, 5/7 (0xA0) the high one, bit 0 the result scale."""
+    no_low = opt is None or opt & 0x50 or low is None
+    no_high = opt is None or opt & 0xA0 or high is None
+    return (
+        None if no_low else low, None if no_high else high, units,
+        0 if opt is None or opt & 1 or res_scal is None else res_scal,
+        0 if no_low or llm_scal is None else llm_scal, 0 if no_high or hlm_scal is None else hlm_scal,
+    )  # fmt: skip
+
+
+def _with_defaults(opt: int | None, given: tuple[Any, ...], defaults: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A later PTR/MPR's ``(low, high, res_scal, llm_scal, hlm_scal)``, taking the first one's where OPT_FLAG says
+    its own are invalid (bits 4/5: use the default; bits 6/7: no limit; bit 0: default result scale) or missing."""
+    if opt is None:
+        return defaults
+    low, high, res_scal, llm_scal, hlm_scal = given
+    d_low, d_high, d_res, d_llm, d_hlm = defaults
+    if opt & 0x40:
+        low = None
+    elif opt & 0x10 or low is None:
+        low, llm_scal = d_low, d_llm
+    if opt & 0x80:
+        high = None
+    elif opt & 0x20 or high is None:
+        high, hlm_scal = d_high, d_hlm
+    if opt & 1 or res_scal is None:
+        res_scal = d_res
+    return low, high, res_scal, llm_scal, hlm_scal
 
 CONVERTERS = (StdfConverter,)
 __all__ = ["StdfArguments", "StdfConverter", "StdfFile"]
