@@ -24,6 +24,7 @@ import asyncio
 import ctypes
 import gc
 import logging
+import math
 import os
 import shutil
 import signal
@@ -575,7 +576,7 @@ class AsyncClientService:
     # -- monitoring ------------------------------------------------------------------------------------------
 
     async def _monitor_loop(self) -> None:
-        pruned_at = 0.0
+        pruned_at = -math.inf  # prune at start, then hourly (monotonic time may be small on a fresh machine)
         handled = self.stats.files_picked + self.stats.uploads["accepted"]
         busy_at, trimmed = time.monotonic(), True
         while True:
