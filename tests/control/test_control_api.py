@@ -224,3 +224,18 @@ def _started_at(station: Station) -> float | None:
     except ControlError:
         return None
     return status["started_at"] if status["state"] == "RUNNING" else None
+
+
+def test_converter_test_refuses_what_it_must_not_read(line, home) -> None:
+    with raw(line) as client:
+        assert client.post("/converters/test", json={"path": str(home / "missing.json")}).status_code == 404
+        started = time.monotonic()
+        whole = client.post("/converters/test", json={"path": "/", "converter": "klippel"})
+        assert whole.status_code == 422 and "more than" in whole.json()["error"]
+        assert time.monotonic() - started < 10  # stopped at the limit, not after walking the disk
+        big = home / "big.json"
+        with open(big, "wb") as handle:
+            handle.truncate(17 * 1024 * 1024)
+        assert client.post("/converters/test", json={"path": str(big)}).status_code == 413
+        assert client.post("/converters/test", json={"content_b64": "%%%", "name": "x"}).status_code == 400
+        assert client.get("/ping").status_code == 200

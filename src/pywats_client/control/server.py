@@ -345,7 +345,12 @@ class ControlAPI:
             raise _BadRequest("give path (a file or folder the service can read) or content_b64 and name")
         target = Path(path)
         try:
-            return SourceFolder.read(target) if target.is_dir() else SourceFile.read(target)
+            # The same size limit as an uploaded body: a mistaken path must not make the service read gigabytes.
+            if target.is_dir():
+                return SourceFolder.read(target, max_bytes=MAX_BODY, max_files=1000)
+            if target.stat().st_size > MAX_BODY:
+                raise _TooLarge()
+            return SourceFile.read(target)
         except FileNotFoundError:
             raise LookupError(f"no file {path}") from None
         except OSError as error:

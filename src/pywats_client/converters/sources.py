@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -99,22 +100,30 @@ class SourceFolder:
     sidecars: Mapping[str, bytes] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, path: str | Path, *, max_bytes: int = 512 * 1024 * 1024) -> SourceFolder:
+    def read(cls, path: str | Path, *, max_bytes: int = 512 * 1024 * 1024, max_files: int = 10_000) -> SourceFolder:
         """Read every file under ``path`` (recursively).
 
         Raises:
-            ConversionError: the folder holds more than ``max_bytes``.
+            ConversionError: the folder holds more than ``max_bytes`` or ``max_files``.
         """
         path = Path(path)
         files: dict[str, bytes] = {}
         total = 0
-        for item in sorted(path.rglob("*")):
-            if item.is_file():
-                data = item.read_bytes()
-                total += len(data)
+        # Walked a folder at a time and stopped at the first limit crossed, so a wrong path (say, a whole
+        # drive) costs a moment and an error, not a walk of everything below it.
+        for root, folders, names in os.walk(path):
+            folders.sort()
+            for name in sorted(names):
+                item = Path(root) / name
+                if not item.is_file():
+                    continue
+                if len(files) >= max_files:
+                    raise ConversionError(f"the folder holds more than {max_files} files")
+                total += item.stat().st_size
                 if total > max_bytes:
                     raise ConversionError(f"the folder holds more than {max_bytes} bytes")
-                files[item.relative_to(path).as_posix()] = data
+                files[item.relative_to(path).as_posix()] = item.read_bytes()
+        files = dict(sorted(files.items()))
         sidecars = {item.name: item.read_bytes() for item in sidecar_paths(path)}
         return cls(path, files, sidecars)
 
