@@ -57,3 +57,16 @@ def convert(name: str, path: Path, **arguments):
 
 def is_folder_converter(cls: type[Converter]) -> bool:
     return issubclass(cls, FolderConverter)
+
+
+def find_step(container, *path: str):
+    """The step at a path of step names below a report's root (or below a given step)."""
+    step = getattr(container, "root", container)
+    for name in path:
+        step = next(child for child in step.steps if child.name == name)
+    return step
+
+
+def step_tree(step) -> list:
+    """The shape of a step tree: names, with ``(name, [children])`` for sequence calls."""
+    return [(child.name, step_tree(child)) if child.step_type == "SequenceCall" else child.name for child in step.steps]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import FIXTURES, convert
+from converter_support import FIXTURES, convert, find_step, step_tree
 
 from pywats_client.converters import ConversionContext, ConversionError, SourceFile, load_converter_class
 
@@ -22,16 +22,6 @@ def _convert_bytes(data: bytes, **arguments):
     return _converter(**arguments).convert(SourceFile(Path("report.xml"), data), UTC)
 
 
-def _tree(step) -> list:
-    return [(child.name, _tree(child)) if child.step_type == "SequenceCall" else child.name for child in step.steps]
-
-
-def _step(container, *path: str):
-    for name in path:
-        container = next(child for child in container.steps if child.name == name)
-    return container
-
-
 def test_passing_report() -> None:
     [report] = _convert_bytes((HERE / "report_pass.xml").read_bytes())
     assert (report.sn, report.pn, report.rev, report.process_code) == ("CX-1001", "AMP-20", "B", 50)
@@ -40,20 +30,20 @@ def test_passing_report() -> None:
     assert report.uut.user == "lena" and report.uut.exec_time == 12.25
     assert {m.description: m.text for m in report.misc_infos} == {"Fixture": "FX-7"}
     assert report.root.name == "MainSequence" and report.root.seq_call.version == "1.0"
-    assert _tree(report.root) == [
+    assert step_tree(report.root) == [
         ("Power", ["Supply", "Idle current", "Temperature"]),
         ("Audio", [("Left", ["Gain"]), "DSP firmware", "Mute works"]),
     ]
-    supply = _step(report.root, "Power", "Supply").numeric_meas[0]
+    supply = find_step(report.root, "Power", "Supply").numeric_meas[0]
     assert (supply.value, supply.comp_op.value, supply.low_limit, supply.high_limit) == (12.02, "GELE", 11.5, 12.5)
     assert (supply.unit, supply.status.value) == ("V", "P")
-    idle = _step(report.root, "Power", "Idle current").numeric_meas[0]  # only HighLim: LE, limit in lowLimit
+    idle = find_step(report.root, "Power", "Idle current").numeric_meas[0]  # only HighLim: LE, limit in lowLimit
     assert (idle.comp_op.value, idle.low_limit, idle.high_limit, idle.unit) == ("LE", 0.2, None, "A")
-    assert _step(report.root, "Power", "Temperature").numeric_meas[0].comp_op.value == "LOG"
-    firmware = _step(report.root, "Audio", "DSP firmware").string_meas[0]
+    assert find_step(report.root, "Power", "Temperature").numeric_meas[0].comp_op.value == "LOG"
+    firmware = find_step(report.root, "Audio", "DSP firmware").string_meas[0]
     assert (firmware.value, firmware.limit, firmware.comp_op.value, firmware.status.value) == (
         "v3.4A", "V3.4a", "IGNORECASE", "P")  # fmt: skip
-    mute = _step(report.root, "Audio", "Mute works")
+    mute = find_step(report.root, "Audio", "Mute works")
     assert (mute.step_type, mute.status.value) == ("ET_PFT", "P")
 
 
@@ -62,20 +52,20 @@ def test_failing_report() -> None:
     assert report.sn == "CX-1002"
     assert report.process_code == 20  # no OperationTypeCode: the argument
     assert report.result.value == "F"
-    supply = _step(report.root, "Power", "Supply")
+    supply = find_step(report.root, "Power", "Supply")
     assert supply.status.value == "F" and supply.numeric_meas[0].value == 13.1
-    standby = _step(report.root, "Power", "Standby").numeric_meas[0]
+    standby = find_step(report.root, "Power", "Standby").numeric_meas[0]
     assert (standby.comp_op.value, standby.low_limit, standby.status.value) == ("GE", 0.1, "P")
-    assert _step(report.root, "Audio", "DSP firmware").status.value == "F"
-    assert _step(report.root, "Audio", "Mute works").status.value == "F"
-    assert _step(report.root, "Audio").status.value == "F"
+    assert find_step(report.root, "Audio", "DSP firmware").status.value == "F"
+    assert find_step(report.root, "Audio", "Mute works").status.value == "F"
+    assert find_step(report.root, "Audio").status.value == "F"
 
 
 def test_arguments() -> None:
     [report] = _convert_bytes((HERE / "report_pass.xml").read_bytes(), string_comparison="CASESENSIT",
                               sequence_name="Amplifier", sequence_version="2.1")  # fmt: skip
     assert report.root.name == "Amplifier" and report.root.seq_call.version == "2.1"
-    assert _step(report.root, "Audio", "DSP firmware").status.value == "F"
+    assert find_step(report.root, "Audio", "DSP firmware").status.value == "F"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import FIXTURES, convert
+from converter_support import FIXTURES, convert, find_step
 
 from pywats.formats import wsjf
 from pywats_client.converters import ConversionContext, ConversionError, SourceFolder
@@ -24,13 +24,6 @@ def _convert(folder: Path | SourceFolder, **arguments):
     source = folder if isinstance(folder, SourceFolder) else SourceFolder.read(folder)
     (report,) = KlippelConverter(arguments).convert(source, UTC)
     return report
-
-
-def _step(report, *path):
-    step = report.root
-    for name in path:
-        step = next(child for child in step.steps if child.name == name)
-    return step
 
 
 def _with(folder: Path, *, files: dict | None = None, sidecars: dict | None = None, name: str | None = None):
@@ -58,14 +51,14 @@ def test_header_fields() -> None:
 def test_step_tree() -> None:
     report = _convert(PASS)
     assert [step.name for step in report.root.steps] == ["Impedance", "Sound Pressure", "Other results"]
-    assert [step.name for step in _step(report, "Impedance").steps] == ["imp", "re", "fs", "qts"]
-    assert [step.name for step in _step(report, "Sound Pressure").steps] == ["resp", "thd", "level"]
-    assert [step.name for step in _step(report, "Other results").steps] == ["pol"]  # a verdict without a table
+    assert [step.name for step in find_step(report, "Impedance").steps] == ["imp", "re", "fs", "qts"]
+    assert [step.name for step in find_step(report, "Sound Pressure").steps] == ["resp", "thd", "level"]
+    assert [step.name for step in find_step(report, "Other results").steps] == ["pol"]  # a verdict without a table
 
 
 def test_curves_become_charts_with_limit_series() -> None:
     report = _convert(PASS)
-    response = _step(report, "Sound Pressure", "resp")
+    response = find_step(report, "Sound Pressure", "resp")
     assert response.step_type == "WATS_XYGMNLT"
     assert response.status.value == "P"
     chart = response.chart
@@ -74,17 +67,17 @@ def test_curves_become_charts_with_limit_series() -> None:
     assert [series.name for series in chart.series] == ["resp", "max", "min"]
     first = chart.series[0]
     assert first.xdata.split(";")[0] == "100.8" and len(first.xdata.split(";")) == len(first.ydata.split(";"))
-    thd = _step(report, "Sound Pressure", "thd").chart
+    thd = find_step(report, "Sound Pressure", "thd").chart
     assert [series.name for series in thd.series] == ["thd", "max"]
     assert len(thd.series[0].xdata.split(";")) < len(thd.series[1].xdata.split(";"))  # "-" points are left out
 
 
 def test_single_values_become_numeric_steps() -> None:
     report = _convert(PASS)
-    (level,) = _step(report, "Sound Pressure", "level").numeric_meas
+    (level,) = find_step(report, "Sound Pressure", "level").numeric_meas
     assert (level.value, level.comp_op.value, level.low_limit, level.high_limit) == (88.42, "GELE", 85.0, 91.0)
     assert level.status.value == "P"
-    qts = _step(report, "Impedance", "qts")
+    qts = find_step(report, "Impedance", "qts")
     assert (qts.status.value, qts.numeric_meas) == ("S", [])  # no value, no limits, no verdict
 
 
@@ -92,12 +85,12 @@ def test_failing_dut_keeps_klippel_verdicts() -> None:
     report = _convert(FAIL)
     assert report.result.value == "F"
     assert report.start == datetime(2021, 3, 4, 9, 16, 31, 702000, tzinfo=PLUS_ONE)
-    assert _step(report, "Impedance", "imp").status.value == "F"
-    (resistance,) = _step(report, "Impedance", "re").numeric_meas
+    assert find_step(report, "Impedance", "imp").status.value == "F"
+    (resistance,) = find_step(report, "Impedance", "re").numeric_meas
     assert resistance.value is None and resistance.status.value == "F"
     assert (resistance.low_limit, resistance.high_limit) == (5.6, 6.4)
-    assert _step(report, "Other results", "pol").status.value == "F"
-    assert _step(report, "Sound Pressure").status.value == "P"
+    assert find_step(report, "Other results", "pol").status.value == "F"
+    assert find_step(report, "Sound Pressure").status.value == "P"
 
 
 def test_header_inside_the_folder_and_negative_utc_offset() -> None:
@@ -106,13 +99,13 @@ def test_header_inside_the_folder_and_negative_utc_offset() -> None:
     assert report.start == datetime(2021, 3, 5, 14, 2, 10, 18000, tzinfo=timezone(timedelta(hours=-5)))
     assert report.uut.user == "engineer"
     assert report.machine_name == ""
-    assert _step(report, "Other results", "thd").status.value == "P"  # listed, but its table is absent
+    assert find_step(report, "Other results", "thd").status.value == "P"  # listed, but its table is absent
 
 
 def test_status_computed_from_limits_when_the_header_lists_no_verdict() -> None:
     source = _with(PASS, files={"Extra-spl.txt": b"frq\tspl\tmax\tmin\n100\t80\t85\t75\n200\t90\t85\t75\n"})
     report = _convert(source)
-    assert _step(report, "Extra", "spl").status.value == "F"
+    assert find_step(report, "Extra", "spl").status.value == "F"
 
 
 def test_without_header_the_folder_name_gives_serial_and_time() -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import FIXTURES, convert
+from converter_support import FIXTURES, convert, find_step, step_tree
 
 from pywats_client.converters import ConversionContext, ConversionError, SourceFile, load_converter_class
 
@@ -22,16 +22,6 @@ def _convert_bytes(data: bytes, **arguments):
     return _converter(**arguments).convert(SourceFile(Path("panel.xml"), data), UTC)
 
 
-def _tree(step) -> list:
-    return [(child.name, _tree(child)) if child.step_type == "SequenceCall" else child.name for child in step.steps]
-
-
-def _step(container, *path: str):
-    for name in path:
-        container = next(child for child in container.steps if child.name == name)
-    return container
-
-
 def test_passing_panel() -> None:
     [report] = convert("saki-aoi", HERE / "panel_pass.xml")
     assert (report.sn, report.pn, report.rev, report.process_code) == ("PNL-2024-0815", "BRD-400-TOP", "", 40)
@@ -42,8 +32,8 @@ def test_passing_panel() -> None:
     assert misc == {"Side": "BRD-400-TOP", "machine": "BF-Comet10", "lane": "1"}
     assert [(u.part_type, u.sn, u.pn) for u in report.sub_units] == [
         ("Board 1", "BRD400-0001", "BRD-400-TOP"), ("Board 2", "BRD400-0002", "BRD-400-TOP")]  # fmt: skip
-    assert _tree(report.root) == [("Image 1", [("False calls", ["R12", "U3"])]), ("Image 2", [])]
-    r12 = _step(report.root, "Image 1", "False calls", "R12")
+    assert step_tree(report.root) == [("Image 1", [("False calls", ["R12", "U3"])]), ("Image 2", [])]
+    r12 = find_step(report.root, "Image 1", "False calls", "R12")
     assert (r12.step_type, r12.status.value) == ("ET_PFT", "P")
     assert r12.report_text == "part number: RES-10K; package: R0402; Resistor 10k"
 
@@ -54,16 +44,16 @@ def test_failing_panel_has_defects_as_failed_steps() -> None:
     assert report.start == datetime(2024, 3, 14, 13, 47, 40, tzinfo=timezone.utc)  # MM/DD/YYYY, local time
     assert report.result.value == "F"
     assert report.sub_units == []  # the boards' barcodes are N/A
-    assert _tree(report.root) == [
+    assert step_tree(report.root) == [
         ("Image 1", [("False calls", ["C7"]), ("Failed", ["D2", "C9"])]),
         ("Image 2", [("False calls", ["R4"])]),
     ]
-    image = _step(report.root, "Image 1")
+    image = find_step(report.root, "Image 1")
     assert image.status.value == "F"
-    d2 = _step(image, "Failed", "D2")
+    d2 = find_step(image, "Failed", "D2")
     assert d2.status.value == "F" and d2.boolean_meas[0].status.value == "F"
     assert d2.report_text == "part number: LED-RED; package: LED0603; LED red; defect: Polarity"
-    assert _step(report.root, "Image 2").status.value == "P"
+    assert find_step(report.root, "Image 2").status.value == "P"
 
 
 def test_per_board_reports_and_options() -> None:
@@ -72,8 +62,8 @@ def test_per_board_reports_and_options() -> None:
     assert [(r.sn, r.pn, r.rev, r.result.value) for r in reports] == [
         ("PNL-2024-0816-1", "BRD-400", "C", "F"), ("PNL-2024-0816-2", "BRD-400", "C", "P")]  # fmt: skip
     assert {m.description: m.text for m in reports[0].misc_infos}["Panel barcode"] == "PNL-2024-0816"
-    assert _tree(reports[0].root) == [("Failed", ["D2", "C9"])]
-    assert _tree(reports[1].root) == []
+    assert step_tree(reports[0].root) == [("Failed", ["D2", "C9"])]
+    assert step_tree(reports[1].root) == []
     [board, _] = _convert_bytes((HERE / "panel_pass.xml").read_bytes(), per_board=True)
     assert board.sn == "BRD400-0001"
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import FIXTURES, convert
+from converter_support import FIXTURES, convert, find_step, step_tree
 
 from pywats_client.converters import ConversionContext, ConversionError, SourceFile, load_converter_class
 
@@ -28,17 +28,6 @@ def _converter(**arguments):
 
 def _convert_bytes(data: bytes, **arguments):
     return _converter(**arguments).convert(SourceFile(Path("unit.xml"), data), UTC)
-
-
-def _tree(step) -> list:
-    return [(child.name, _tree(child)) if getattr(child, "steps", None) else child.name for child in step.steps]
-
-
-def _step(report, *path: str):
-    step = report.root
-    for name in path:
-        step = next(child for child in step.steps if child.name == name)
-    return step
 
 
 def _meas(step, name: str):
@@ -65,11 +54,11 @@ def test_passing_unit_header() -> None:
 def test_passing_unit_steps_and_measurements() -> None:
     [report] = convert("sigmaquest", HERE / "unit_pass.xml")
     assert report.root.name == "FINAL"
-    assert _tree(report.root) == [
+    assert step_tree(report.root) == [
         ("POWER UP", ["Rail voltages", "Inrush current", "Self check"]),
         ("IDENTIFICATION", [("Firmware", ["Version", "Checksum ok"])]),
     ]
-    rails = _step(report, "POWER UP", "Rail voltages")
+    rails = find_step(report, "POWER UP", "Rail voltages")
     assert rails.step_type == "ET_MNLT" and rails.status.value == "P"
     rail = _meas(rails, "3V3 rail")
     assert (rail.value, rail.comp_op.value, rail.low_limit, rail.high_limit, rail.unit, rail.status.value) == (
@@ -77,12 +66,12 @@ def test_passing_unit_steps_and_measurements() -> None:
     ripple = _meas(rails, "Ripple")  # lsl 0 is SigmaQuest's "no limit": a single upper limit, kept in lowLimit
     assert (ripple.comp_op.value, ripple.low_limit, ripple.high_limit, ripple.unit) == ("LE", 50.0, None, "mV")
     assert rails.report_text == "Scope: //results/PSU2024-0001/rails.png"
-    inrush = _step(report, "POWER UP", "Inrush current")
+    inrush = find_step(report, "POWER UP", "Inrush current")
     assert _meas(inrush, "Peak current").value == 9.0
     assert inrush.report_text == "setup Load: 10 ohm"
     assert inrush.tot_time == 25.0
-    assert _step(report, "POWER UP", "Self check").step_type == "ET_PFT"
-    version = _step(report, "IDENTIFICATION", "Firmware", "Version").string_meas[0]
+    assert find_step(report, "POWER UP", "Self check").step_type == "ET_PFT"
+    version = find_step(report, "IDENTIFICATION", "Firmware", "Version").string_meas[0]
     assert (version.value, version.limit, version.comp_op.value, version.status.value) == ("1.4.2", "1.4.2", "EQ", "P")
 
 
@@ -93,20 +82,20 @@ def test_failing_unit_keeps_the_grades() -> None:
     assert report.result.value == "F" and report.root.status.value == "F"
     assert report.machine_name == ""  # "<No Station>" is a placeholder: the service fills the station in
     assert "Factory order" not in {m.description for m in report.misc_infos}  # "None"
-    vacuum = _step(report, "PRE-TEST", "Vacuum")
+    vacuum = find_step(report, "PRE-TEST", "Vacuum")
     pressure = _meas(vacuum, "Pressure")
     assert (pressure.comp_op.value, pressure.low_limit, pressure.status.value) == ("LE", -2.5, "P")
     tic = _meas(vacuum, "Beam TIC")
     assert (tic.comp_op.value, tic.low_limit, tic.value) == ("GE", 2.0e11, 5.4e13)
-    resolution = _step(report, "TUNING", "Resolution")
+    resolution = find_step(report, "TUNING", "Resolution")
     assert resolution.status.value == "F"
     assert resolution.error_message == "Fit: peak not found"
     assert _meas(resolution, "Peak 1 FWHH").status.value == "F"
     valley = _meas(resolution, "Valley Percent")
     assert valley.value is None and valley.status.value == "S"  # "null" in the file
-    position = _step(report, "TUNING", "Position")
+    position = find_step(report, "TUNING", "Position")
     assert (position.step_type, position.status.value, position.report_text) == ("Action", "S", "grade: PENDING")
-    energy = _step(report, "TUNING", "Ion Energy")
+    energy = find_step(report, "TUNING", "Ion Energy")
     assert energy.status.value == "S" and _meas(energy, "High Mass Ion Energy").status.value == "P"
 
 
@@ -114,7 +103,7 @@ def test_arguments_change_limits_and_process() -> None:
     data = (HERE / "unit_fail.xml").read_bytes()
     [report] = _convert_bytes(data, zero_limit_is_none=False, operation_codes={"OP1": 110})
     assert report.process_code == 110
-    pressure = _meas(_step(report, "PRE-TEST", "Vacuum"), "Pressure")
+    pressure = _meas(find_step(report, "PRE-TEST", "Vacuum"), "Pressure")
     assert (pressure.comp_op.value, pressure.low_limit, pressure.high_limit, pressure.status.value) == (
         "GELE", 0.0, -2.5, "F")  # fmt: skip
 

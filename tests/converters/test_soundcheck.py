@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import FIXTURES, convert
+from converter_support import FIXTURES, convert, find_step
 
 from pywats.formats import wsjf
 from pywats_client.converters import ConversionContext, ConversionError, SourceFile
@@ -23,10 +23,6 @@ def _convert(name: str, **arguments):
 
 def _text(text: str, **arguments):
     return SoundCheckConverter(arguments).convert(SourceFile(Path("x.txt"), text.encode()), CONTEXT)
-
-
-def _step(report, name):
-    return next(step for step in report.root.steps if step.name == name)
 
 
 _RESULTS = "Serial #:\tTime: \tLot #: \tName\tMargin\tUnit\tResult\tTolerance\tLimits\n"
@@ -51,20 +47,20 @@ def test_results_become_numeric_steps() -> None:
     assert [step.name for step in first.root.steps] == [
         "Ave Sensitivity", "Response margin", "THD margin", "Polarity", "Fundamental", "Fundamental (deg.)", "THD",
     ]  # fmt: skip
-    (sensitivity,) = _step(first, "Ave Sensitivity").numeric_meas
+    (sensitivity,) = find_step(first, "Ave Sensitivity").numeric_meas
     assert (sensitivity.value, sensitivity.unit, sensitivity.comp_op.value) == (94.2, "dB", "GELE")
     assert (sensitivity.low_limit, sensitivity.high_limit, sensitivity.status.value) == (92.0, 96.0, "P")
-    assert _step(first, "Ave Sensitivity").report_text == "Max/Min: 96.0/92.0"
-    (margin,) = _step(second, "Response margin").numeric_meas
+    assert find_step(first, "Ave Sensitivity").report_text == "Max/Min: 96.0/92.0"
+    (margin,) = find_step(second, "Response margin").numeric_meas
     assert (margin.value, margin.comp_op.value, margin.status.value) == (-0.8, "LOG", "F")  # the verdict is kept
-    assert _step(second, "Response margin").report_text == "Tolerance curves: Floating Limits"
-    (failed,) = _step(second, "Ave Sensitivity").numeric_meas
+    assert find_step(second, "Response margin").report_text == "Tolerance curves: Floating Limits"
+    (failed,) = find_step(second, "Ave Sensitivity").numeric_meas
     assert (failed.value, failed.status.value) == (97.6, "F")
 
 
 def test_curves_become_charts() -> None:
     first, _ = _convert("us_two_duts.txt")
-    fundamental = _step(first, "Fundamental")
+    fundamental = find_step(first, "Fundamental")
     assert fundamental.step_type == "WATS_XYGMNLT"
     chart = fundamental.chart
     assert chart.chart_type.value == "LineLogX"
@@ -72,9 +68,9 @@ def test_curves_become_charts() -> None:
     (series,) = chart.series
     assert series.xdata.split(";")[:3] == ["100.0", "125.0", "160.0"]
     assert len(series.xdata.split(";")) == len(series.ydata.split(";")) == 18
-    phase = _step(first, "Fundamental (deg.)").chart  # the z line
+    phase = find_step(first, "Fundamental (deg.)").chart  # the z line
     assert phase.y_unit == "deg."
-    assert _step(first, "THD").status.value == "P"  # "THD margin" PASS is the THD curve's verdict
+    assert find_step(first, "THD").status.value == "P"  # "THD margin" PASS is the THD curve's verdict
 
 
 # -- EU layout: decimal commas, day first, Operator column, limit curves, header written once ---------------
@@ -86,20 +82,20 @@ def test_decimal_commas_day_first_dates_and_operator() -> None:
     assert first.start == datetime(2021, 1, 12, 10, 45, 3, tzinfo=EST)  # 12-01-2021: 12 January
     assert first.uut.user == "Maria"
     assert (first.result.value, second.result.value) == ("P", "F")
-    (sensitivity,) = _step(first, "Sensitivity 1kHz").numeric_meas
+    (sensitivity,) = find_step(first, "Sensitivity 1kHz").numeric_meas
     assert (sensitivity.value, sensitivity.low_limit, sensitivity.high_limit) == (-1.25, -3.0, 3.0)  # Min/Max
-    (noise,) = _step(first, "Noise floor").numeric_meas
+    (noise,) = find_step(first, "Noise floor").numeric_meas
     assert (noise.low_limit, noise.high_limit) == (-120.0, -90.0)
 
 
 def test_limit_curves_become_series_of_later_curves() -> None:
     first, second = _convert("eu_comma_header_once.txt")
-    chart = _step(first, "Fundamental").chart
+    chart = find_step(first, "Fundamental").chart
     assert [series.name for series in chart.series] == ["Fundamental", "Upper Limit", "Lower Limit"]
     assert chart.series[1].xdata == "100.0;400.0;2000.0;6000.0;10000.0"
     assert chart.series[2].ydata == "-4.0;-2.0;-5.0;-5.0;-6.0"
     assert chart.y_unit == "dB re 1 V/sqrt(Hz)"
-    assert [series.name for series in _step(second, "Fundamental").chart.series][0] == "Fundamental"
+    assert [series.name for series in find_step(second, "Fundamental").chart.series][0] == "Fundamental"
 
 
 def test_lot_as_batch_needs_a_part_number() -> None:

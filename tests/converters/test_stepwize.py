@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import FIXTURES, convert
+from converter_support import FIXTURES, convert, find_step
 
 from pywats_client.converters import ConversionContext, ConversionError, SourceFile, load_converter_class
 from pywats_client.converters.builtin.stepwize import _limit_rule
@@ -21,12 +21,6 @@ def _converter(**arguments):
 
 def _convert_bytes(data: bytes, **arguments):
     return _converter(**arguments).convert(SourceFile(Path("unit.xspc"), data), UTC)
-
-
-def _step(container, *path: str):
-    for name in path:
-        container = next(child for child in container.steps if child.name == name)
-    return container
 
 
 def _meas(step):
@@ -59,45 +53,45 @@ def test_passing_unit_steps() -> None:
     [report] = convert("stepwize", HERE / "unit_pass.xspc")
     assert [step.name for step in report.root.steps] == ["Power On", "Supply voltage", "Identify",
                                                          "Frequency response"]  # fmt: skip
-    supply = _step(report.root, "Supply voltage")
+    supply = find_step(report.root, "Supply voltage")
     assert supply.step_type == "SequenceCall" and supply.status.value == "P" and supply.tot_time == 1.5
     assert [step.name for step in supply.steps] == ["Overall Outcome", "iteration", "24V rail", "Current draw",
                                                     "Standby power"]  # fmt: skip
-    assert _step(supply, "Overall Outcome").step_type == "ET_PFT"
-    iteration = _meas(_step(supply, "iteration"))
+    assert find_step(supply, "Overall Outcome").step_type == "ET_PFT"
+    iteration = _meas(find_step(supply, "iteration"))
     assert (iteration.comp_op.value, iteration.value, iteration.status.value) == ("LOG", 0.0, "P")  # record only
-    rail = _meas(_step(supply, "24V rail"))
+    rail = _meas(find_step(supply, "24V rail"))
     assert (rail.value, rail.comp_op.value, rail.low_limit, rail.high_limit, rail.unit, rail.status.value) == (
         24.02, "GELE", 23.5, 24.5, "V", "P")  # fmt: skip
-    current = _meas(_step(supply, "Current draw"))  # "Value <= UL": the upper limit is kept in lowLimit
+    current = _meas(find_step(supply, "Current draw"))  # "Value <= UL": the upper limit is kept in lowLimit
     assert (current.comp_op.value, current.low_limit, current.high_limit, current.unit) == ("LE", 0.8, None, "A")
-    standby = _meas(_step(supply, "Standby power"))
+    standby = _meas(find_step(supply, "Standby power"))
     assert (standby.comp_op.value, standby.low_limit) == ("GE", 0.1)
-    cutoff = _meas(_step(report.root, "Frequency response", "Cutoff"))
+    cutoff = _meas(find_step(report.root, "Frequency response", "Cutoff"))
     assert (cutoff.comp_op.value, cutoff.low_limit, cutoff.high_limit, cutoff.unit) == ("GTLT", 1000.0, 4000.0, "Hz")
-    identify = _step(report.root, "Identify")
+    identify = find_step(report.root, "Identify")
     assert identify.report_text == "operator confirmed LED"
-    firmware = _meas(_step(identify, "Firmware version"))
+    firmware = _meas(find_step(identify, "Firmware version"))
     assert (firmware.value, firmware.limit, firmware.comp_op.value) == ("2.0.4", "2.0.4", "IGNORECASE")
-    assert _step(identify, "Boot flag").step_type == "ET_PFT"
+    assert find_step(identify, "Boot flag").step_type == "ET_PFT"
 
 
 def test_failing_unit_keeps_the_file_verdicts() -> None:
     [report] = _convert_bytes((HERE / "unit_fail.xspc").read_bytes())
     assert report.result.value == "F"
-    supply = _step(report.root, "Supply voltage")
+    supply = find_step(report.root, "Supply voltage")
     assert supply.status.value == "F"
-    assert _step(supply, "24V rail").error_message == "E12"  # the row's cause, on the row's step
-    assert _step(supply, "Overall Outcome").status.value == "F"
-    rail = _meas(_step(supply, "24V rail"))
+    assert find_step(supply, "24V rail").error_message == "E12"  # the row's cause, on the row's step
+    assert find_step(supply, "Overall Outcome").status.value == "F"
+    rail = _meas(find_step(supply, "24V rail"))
     assert (rail.value, rail.status.value) == (25.1, "F")
-    current = _meas(_step(supply, "Current draw"))
+    current = _meas(find_step(supply, "Current draw"))
     assert (current.comp_op.value, current.low_limit, current.status.value) == ("LT", 0.8, "P")
-    identify = _step(report.root, "Identify")
-    firmware = _meas(_step(identify, "Firmware version"))
+    identify = find_step(report.root, "Identify")
+    firmware = _meas(find_step(identify, "Firmware version"))
     assert (firmware.comp_op.value, firmware.status.value) == ("CASESENSIT", "F")
-    assert _meas(_step(identify, "Boot flag")).status.value == "F"
-    assert _step(report.root, "Power On").status.value == "P"
+    assert _meas(find_step(identify, "Boot flag")).status.value == "F"
+    assert find_step(report.root, "Power On").status.value == "P"
 
 
 def test_process_code_arguments() -> None:
@@ -133,7 +127,7 @@ def test_limit_modes(mode: str, rule) -> None:
 def test_unknown_limit_mode_is_logged_not_fatal() -> None:
     data = (HERE / "unit_pass.xspc").read_bytes().replace(b"LL &lt; Value &lt; UL", b"Value within band", 1)
     [report] = _convert_bytes(data)
-    cutoff = _step(report.root, "Frequency response", "Cutoff")
+    cutoff = find_step(report.root, "Frequency response", "Cutoff")
     assert _meas(cutoff).comp_op.value == "LOG" and _meas(cutoff).status.value == "P"
     assert "limit mode not understood" in cutoff.report_text
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import FIXTURES, convert
+from converter_support import FIXTURES, convert, find_step
 
 from pywats.formats import wsjf
 from pywats_client.converters import ConversionContext, ConversionError, SourceFile
@@ -23,13 +23,6 @@ def _convert(name: str, **arguments):
 
 def _text(text: str, name: str = "x.atd", **arguments):
     return TakayaConverter(arguments).convert(SourceFile(Path(name), text.encode()), CONTEXT_CET)
-
-
-def _step(report, *path):
-    step = report.root
-    for name in path:
-        step = next(child for child in step.steps if child.name == name)
-    return step
 
 
 def _measure(step):
@@ -61,41 +54,41 @@ def test_apt94xx_header_and_board() -> None:
 def test_apt94xx_step_tree_groups_by_component_type() -> None:
     (report,) = _convert("apt94xx_pass.atd")
     assert [step.name for step in report.root.steps] == ["P-Auto", "R", "C", "D", "L", "U"]
-    assert [step.name for step in _step(report, "L").steps] == ["L4", "L4 #109"]
-    assert [step.name for step in _step(report, "P-Auto").steps] == ["SHRT1 #12-#13", "SHRT2 #12-#14"]
+    assert [step.name for step in find_step(report, "L").steps] == ["L4", "L4 #109"]
+    assert [step.name for step in find_step(report, "P-Auto").steps] == ["SHRT1 #12-#13", "SHRT2 #12-#14"]
 
 
 def test_apt94xx_percent_tolerances_become_absolute_limits() -> None:
     (report,) = _convert("apt94xx_pass.atd")
-    resistor = _measure(_step(report, "R", "R10 2.2KO"))
+    resistor = _measure(find_step(report, "R", "R10 2.2KO"))
     assert (resistor.value, resistor.unit) == (2.18, "KO")
     assert resistor.comp_op.value == "GELE"
     assert (resistor.low_limit, resistor.high_limit) == (2.09, 2.31)
     assert resistor.status.value == "P"
-    capacitor = _measure(_step(report, "C", "C20 10UF"))  # +20% -10%: asymmetric
+    capacitor = _measure(find_step(report, "C", "C20 10UF"))  # +20% -10%: asymmetric
     assert (capacitor.low_limit, capacitor.high_limit, capacitor.unit) == (9.0, 12.0, "UF")
-    nano = _measure(_step(report, "C", "C21 470NF"))
+    nano = _measure(find_step(report, "C", "C21 470NF"))
     assert (nano.value, nano.unit, nano.low_limit, nano.high_limit) == (455.1, "nF", 423.0, 517.0)
 
 
 def test_apt94xx_second_test_value_is_decisive() -> None:
     (report,) = _convert("apt94xx_pass.atd")
-    step = _step(report, "R", "R11 100O")
+    step = find_step(report, "R", "R11 100O")
     assert _measure(step).value == 101.2
     assert "test values 0 O, 101.2 O" in step.report_text
 
 
 def test_open_short_checks_are_logged_without_limits() -> None:
     (report,) = _convert("apt94xx_pass.atd")
-    short = _measure(_step(report, "P-Auto", "SHRT1 #12-#13"))
+    short = _measure(find_step(report, "P-Auto", "SHRT1 #12-#13"))
     assert (short.comp_op.value, short.value, short.unit, short.status.value) == ("LOG", 409.5, "O", "P")
     assert short.low_limit is None and short.high_limit is None
-    assert "function OP" in _step(report, "P-Auto", "SHRT1 #12-#13").report_text
+    assert "function OP" in find_step(report, "P-Auto", "SHRT1 #12-#13").report_text
 
 
 def test_jumped_step_is_skipped() -> None:
     (report,) = _convert("apt94xx_pass.atd")
-    step = _step(report, "U", "U7 P3-G")
+    step = find_step(report, "U", "U7 P3-G")
     assert step.status.value == "S"
     assert step.numeric_meas == []
     assert _convert("apt94xx_pass.atd", include_skipped=False)[0].root.steps[-1].name == "L"
@@ -108,11 +101,11 @@ def test_retest_file_gives_one_report_per_run_with_verdicts_kept() -> None:
     assert (failed.result.value, passed.result.value) == ("F", "P")
     assert failed.start == datetime(2024, 3, 14, 10, 2, 7, tzinfo=CET)
     assert passed.start == datetime(2024, 3, 14, 10, 9, 51, tzinfo=CET)
-    short = _step(failed, "P-Auto", "SHRT1 #12-#13")
+    short = find_step(failed, "P-Auto", "SHRT1 #12-#13")
     assert short.status.value == "F" and "judgement SHORT" in short.report_text
-    diode = _measure(_step(failed, "D", "D3 A-K"))  # OPEN: a non-PASS verdict fails
+    diode = _measure(find_step(failed, "D", "D3 A-K"))  # OPEN: a non-PASS verdict fails
     assert (diode.value, diode.status.value) == (2.655, "F")
-    assert _step(failed, "R", "R10 2.2KO").status.value == "F"
+    assert find_step(failed, "R", "R10 2.2KO").status.value == "F"
 
 
 # -- tab-separated layout: a panel of two boards -----------------------------------------------------------
@@ -135,17 +128,17 @@ def test_panel_gives_one_report_per_board() -> None:
 
 def test_tab_layout_measurements() -> None:
     first, second = _convert("tab_panel_fail.atd")
-    resistor = _measure(_step(first, "R", "R5 4.7KO"))  # +1% -2%
+    resistor = _measure(find_step(first, "R", "R5 4.7KO"))  # +1% -2%
     assert (resistor.value, resistor.unit, resistor.low_limit, resistor.high_limit) == (4.63, "KO", 4.606, 4.747)
-    capacitor = _step(first, "C", "C8 22pF")
+    capacitor = find_step(first, "C", "C8 22pF")
     assert _measure(capacitor).value == 22.9  # Test_Value_2 decides
     assert "test values 20.6 pF, 22.9 pF" in capacitor.report_text
     assert "H-pin 1 (GND), L-pin 6 (CLK_IN)" in capacitor.report_text
-    failed = _measure(_step(second, "R", "R5 4.7KO"))
+    failed = _measure(find_step(second, "R", "R5 4.7KO"))
     assert (failed.value, failed.status.value) == (5.34, "F")
-    opened = _step(second, "U", "U3 4-GP")
+    opened = find_step(second, "U", "U3 4-GP")
     assert opened.status.value == "F" and "judgement OPEN" in opened.report_text
-    assert _step(first, "Other", "After-correct.").status.value == "S"
+    assert find_step(first, "Other", "After-correct.").status.value == "S"
 
 
 def test_flat_steps_and_part_number_argument() -> None:
@@ -169,24 +162,24 @@ def test_atdx_runs_and_groups() -> None:
     assert (misc["Format"], misc["Group"], misc["Side"]) == ("ATDX", "1", "A")
     assert [step.name for step in failed.root.steps] == ["POWER_SHORTS", "BOARD_SHORTS", "U", "R"]
     assert [step.name for step in passed.root.steps] == ["Group 1 side A", "Group 2 side B"]
-    assert [step.name for step in _step(passed, "Group 2 side B").steps] == ["POWER_SHORTS", "R"]
+    assert [step.name for step in find_step(passed, "Group 2 side B").steps] == ["POWER_SHORTS", "R"]
 
 
 def test_atdx_functions_and_limits() -> None:
     failed, _ = _convert("apt1400_two_runs.atdx")
-    open_check = _measure(_step(failed, "POWER_SHORTS", "POWER_SHORTS 10-9"))
+    open_check = _measure(find_step(failed, "POWER_SHORTS", "POWER_SHORTS 10-9"))
     assert (open_check.comp_op.value, open_check.low_limit, open_check.value) == ("GT", 100.0, 55000.0)
-    short_check = _measure(_step(failed, "BOARD_SHORTS", "BOARD_SHORTS 12-40"))
+    short_check = _measure(find_step(failed, "BOARD_SHORTS", "BOARD_SHORTS 12-40"))
     assert (short_check.comp_op.value, short_check.low_limit, short_check.value) == ("LT", 10.0, 2.114)
-    at_least = _measure(_step(failed, "BOARD_SHORTS", "BOARD_SHORTS 41-77"))
+    at_least = _measure(find_step(failed, "BOARD_SHORTS", "BOARD_SHORTS 41-77"))
     assert (at_least.comp_op.value, at_least.low_limit) == ("GE", 10.0)
-    diode = _measure(_step(failed, "U", "U4 12-G"))  # EQ with 25 % either side
+    diode = _measure(find_step(failed, "U", "U4 12-G"))  # EQ with 25 % either side
     assert (diode.comp_op.value, diode.low_limit, diode.high_limit, diode.unit) == ("GELE", 0.459, 0.765, "V")
-    no_value = _step(failed, "U", "U4 13-G")
+    no_value = find_step(failed, "U", "U4 13-G")
     assert (no_value.status.value, no_value.numeric_meas) == ("F", [])
-    assert _step(failed, "U", "U4 14-G").status.value == "S"  # UnTested
-    assert _step(failed, "BOARD_SHORTS", "BOARD_SHORTS 12-13").status.value == "S"  # SKIP
-    resistor = _measure(_step(failed, "R", "R31 1K"))
+    assert find_step(failed, "U", "U4 14-G").status.value == "S"  # UnTested
+    assert find_step(failed, "BOARD_SHORTS", "BOARD_SHORTS 12-13").status.value == "S"  # SKIP
+    resistor = _measure(find_step(failed, "R", "R31 1K"))
     assert (resistor.value, resistor.unit, resistor.low_limit, resistor.high_limit) == (1.02, "KO", 0.95, 1.05)
 
 

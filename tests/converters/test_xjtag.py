@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from converter_support import FIXTURES, convert
+from converter_support import FIXTURES, convert, find_step
 
 from pywats.formats import wsjf
 from pywats_client.converters import ConversionContext, ConversionError, SourceFile
@@ -35,13 +35,6 @@ def _members(name: str) -> dict[str, bytes]:
         return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
-def _step(report, *path):
-    step = report.root
-    for name in path:
-        step = next(child for child in step.steps if child.name == name)
-    return step
-
-
 # -- an older (XJTAG 3.7-like) log: times and skipped functions only in the summary snippets --------------
 
 
@@ -64,12 +57,12 @@ def test_header_of_an_older_log() -> None:
 def test_groups_functions_and_summary_merge() -> None:
     (report,) = _convert("synthetic_pass.xjlog")
     assert [step.name for step in report.root.steps] == ["Check Chain", "Connection Test", "Memory Tests"]
-    chain = _step(report, "Check Chain", "CheckChain")
+    chain = find_step(report, "Check Chain", "CheckChain")
     assert chain.step_type == "ET_PFT"
     assert chain.status.value == "P" and chain.boolean_meas[0].status.value == "P"
     assert chain.tot_time == 0.031
     assert chain.report_text == "Checking the integrity of the JTAG chain.\nCheckChain passed"
-    memory = _step(report, "Memory Tests")
+    memory = find_step(report, "Memory Tests")
     assert [step.name for step in memory.steps] == ["U12.Test", "U12.TestDestructive"]
     assert memory.steps[0].report_text.startswith("Testing SRAM Device U12...")  # inline component name kept
     assert memory.steps[1].status.value == "S"  # listed as skipped in the summary only
@@ -77,13 +70,13 @@ def test_groups_functions_and_summary_merge() -> None:
 
 def test_connection_test_output_can_be_attached() -> None:
     (report,) = _convert("synthetic_pass.xjlog", attach_conntest_output=True)
-    attachment = _step(report, "Connection Test", "CONNTEST full output")
+    attachment = find_step(report, "Connection Test", "CONNTEST full output")
     assert attachment.step_type == "WATS_AttachFile"
     assert attachment.attachment.content_type == "text/csv"
     (plain,) = _convert("synthetic_pass.xjlog")
-    assert [step.name for step in _step(plain, "Connection Test").steps] == ["CONNTEST"]
+    assert [step.name for step in find_step(plain, "Connection Test").steps] == ["CONNTEST"]
     (quiet,) = _convert("synthetic_pass.xjlog", include_output=False)
-    assert _step(quiet, "Check Chain", "CheckChain").report_text is None
+    assert find_step(quiet, "Check Chain", "CheckChain").report_text is None
 
 
 # -- a newer (3.10-like) log with two runs: a failure and its retest -------------------------------------
@@ -104,14 +97,14 @@ def test_one_report_per_run() -> None:
 
 def test_failed_and_skipped_functions() -> None:
     failed, _ = _convert("synthetic_retest_fail.xjlog")
-    memory = _step(failed, "DDR", "U5.Test")
+    memory = find_step(failed, "DDR", "U5.Test")
     assert memory.status.value == "F" and memory.boolean_meas[0].status.value == "F"
     assert memory.tot_time == 2.21
     assert "D3 stuck at 0" in memory.report_text
-    assert _step(failed, "DDR").status.value == "F"
-    skipped = _step(failed, "Flash", "U7.TestNonDestructive")
+    assert find_step(failed, "DDR").status.value == "F"
+    skipped = find_step(failed, "Flash", "U7.TestNonDestructive")
     assert skipped.status.value == "S"
-    assert _step(failed, "Flash").status.value == "P"
+    assert find_step(failed, "Flash").status.value == "P"
 
 
 def test_start_is_shown_in_the_station_time_zone() -> None:
